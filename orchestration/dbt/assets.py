@@ -1,0 +1,171 @@
+"""dbt models as Dagster assets: plain models, incremental facts, snapshots, targeting."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+import duckdb
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from orchestration.dbt.project import dbt_project, prepare_manifest
+from orchestration.resources import WRITER_POOL, WarehouseResource
+
+if dbt_project.preparer is not None:
+    dbt_project.prepare_if_dev()
+prepare_manifest()
+
+INCREMENTAL = "config.materialized:incremental"
+SNAPSHOTS = "resource_type:snapshot"
+TARGETING = "path:models/marts/activation tag:audience"
+
+
+class SegmintTranslator(DagsterDbtTranslator):
+    """Key every node by [schema, name] and group it by its project folder."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        rtype = dbt_resource_props["resource_type"]
+        if rtype == "snapshot":
+            return "snapshots"
+        fqn = dbt_resource_props.get("fqn", [])
+        if "activation" in fqn or "audience" in dbt_resource_props.get("tags", []):
+            return "targeting"
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+translator = SegmintTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def dbt_vars(warehouse: WarehouseResource) -> dict[str, Any]:
+    v: dict[str, Any] = {"churn_horizon_days": warehouse.churn_horizon_days}
+    if warehouse.as_of:
+        v["as_of"] = warehouse.as_of
+    return v
+
+
+def _row_counts(warehouse: WarehouseResource, keys: list[dg.AssetKey]) -> dict[dg.AssetKey, int]:
+    """Count rows after dbt exits (the dbt process holds the writer lock while it runs)."""
+    counts: dict[dg.AssetKey, int] = {}
+    con = duckdb.connect(warehouse.path, read_only=True)
+    try:
+        for key in keys:
+            schema, name = key.path[0], key.path[-1]
+            try:
+                counts[key] = int(
+                    con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+                )
+            except duckdb.Error:
+                continue
+    finally:
+        con.close()
+    return counts
+
+
+def run_dbt(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    command: str = "build",
+) -> Iterator[Any]:
+    """Run dbt for the selected nodes, then attach row counts to every materialization."""
+    warehouse.export_env()
+    args = [command, "--vars", json.dumps(dbt_vars(warehouse))]
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    events = list(invocation.stream())
+    keys = [
+        ev.asset_key
+        if isinstance(ev, dg.AssetMaterialization)
+        else context.asset_key_for_output(ev.output_name)
+        for ev in events
+        if isinstance(ev, dg.Output | dg.AssetMaterialization)
+    ]
+    counts = _row_counts(warehouse, keys)
+    for ev in events:
+        if isinstance(ev, dg.Output):
+            key = context.asset_key_for_output(ev.output_name)
+            meta = dict(ev.metadata or {})
+            if key in counts:
+                meta["dagster/row_count"] = dg.MetadataValue.int(counts[key])
+            yield dg.Output(value=None, output_name=ev.output_name, metadata=meta)
+        else:
+            yield ev
+    if not invocation.is_successful():
+        errors = invocation.get_error() or RuntimeError("dbt failed")
+        raise dg.Failure(
+            description=f"dbt {command} failed: {errors}",
+            metadata={"dbt_command": " ".join(args)},
+        )
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    exclude=f"{INCREMENTAL} {SNAPSHOTS} {TARGETING}",
+    dagster_dbt_translator=translator,
+    name="dbt_models",
+    pool=WRITER_POOL,
+)
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """Staging views, intermediate and mart tables (full rebuild each run)."""
+    yield from run_dbt(context, dbt, warehouse)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=INCREMENTAL,
+    dagster_dbt_translator=translator,
+    name="dbt_incremental",
+    pool=WRITER_POOL,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def dbt_incremental(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """Event- and order-derived facts, merged incrementally with a lookback for late rows."""
+    yield from run_dbt(context, dbt, warehouse)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=SNAPSHOTS,
+    dagster_dbt_translator=translator,
+    name="dbt_snapshots",
+    pool=WRITER_POOL,
+)
+def dbt_snapshots(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """SCD type 2 history of customers."""
+    yield from run_dbt(context, dbt, warehouse)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=TARGETING,
+    dagster_dbt_translator=translator,
+    name="dbt_targeting",
+    pool=WRITER_POOL,
+)
+def dbt_targeting(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """customer_targeting and audience models, built after segments and churn scores."""
+    yield from run_dbt(context, dbt, warehouse)
+
+
+DBT_ASSETS = [dbt_models, dbt_incremental, dbt_snapshots, dbt_targeting]

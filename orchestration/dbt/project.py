@@ -1,0 +1,38 @@
+"""The dbt project as Dagster sees it, and the manifest preparation a fresh clone needs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for sub in ("models", "macros", "snapshots", "seeds", "tests"):
+        for p in (DBT_DIR / sub).rglob("*"):
+            if p.is_file():
+                newest = max(newest, p.stat().st_mtime)
+    return max(newest, (DBT_DIR / "dbt_project.yml").stat().st_mtime)
+
+
+def prepare_manifest(force: bool = False) -> Path:
+    """Run `dbt parse` when the manifest is missing or older than the project's files."""
+    manifest = dbt_project.manifest_path
+    if force or not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+        env = {**os.environ}
+        env.setdefault("SEGMINT_WAREHOUSE", str(DBT_DIR.parent / "warehouse" / "segmint.duckdb"))
+        dbt = Path(sys.executable).with_name("dbt")
+        cmd = [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet"]
+        cmd += ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_DIR)
+        if proc.returncode != 0:
+            raise RuntimeError(f"dbt parse failed:\n{proc.stdout}\n{proc.stderr}")
+    return manifest

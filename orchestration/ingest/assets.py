@@ -1,0 +1,84 @@
+"""Ingest: one asset per raw table, loaded from the landing folder by segmint.ingest."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.resources import WRITER_POOL, WarehouseResource
+from segmint.contract import TABLES
+
+RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in TABLES}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            RAW_KEYS[name],
+            group_name="raw",
+            description=f"raw.{name}: typed rows of landing files; bad rows in quarantine.{name}",
+            kinds={"duckdb"},
+        )
+        for name in TABLES
+    ],
+    pool=WRITER_POOL,
+)
+def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Load new landing files into raw.*, quarantining rows that break the contract."""
+    import duckdb
+
+    from segmint.ingest import ingest
+
+    def progress(stage: str, done: int, total: int) -> None:
+        context.log.debug(f"ingest {stage}: {done}/{total}")
+
+    report = ingest(Path(warehouse.landing), warehouse.db, progress=progress)
+    per_table: dict[str, dict[str, int]] = defaultdict(
+        lambda: {
+            "files_loaded": 0,
+            "files_skipped": 0,
+            "files_refused": 0,
+            "rows_read": 0,
+            "rows_loaded": 0,
+            "rows_quarantined": 0,
+        }
+    )
+    refused: list[str] = []
+    for f in report.files:
+        if not f.table:
+            continue
+        t = per_table[f.table]
+        if f.status == "loaded":
+            t["files_loaded"] += 1
+        elif f.status == "refused":
+            t["files_refused"] += 1
+            refused.append(f"{f.file}: {f.message}")
+        else:
+            t["files_skipped"] += 1
+        t["rows_read"] += f.rows_read
+        t["rows_loaded"] += f.rows_loaded
+        t["rows_quarantined"] += f.rows_quarantined
+    for msg in refused:
+        context.log.warning(f"refused {msg}")
+    con = duckdb.connect(str(warehouse.db), read_only=True)
+    try:
+        totals = {
+            name: con.execute(f"select count(*) from raw.{name}").fetchone()[0] for name in TABLES
+        }
+        quarantined = {
+            name: con.execute(f"select count(*) from quarantine.{name}").fetchone()[0]
+            for name in TABLES
+        }
+    finally:
+        con.close()
+    for name in TABLES:
+        yield dg.MaterializeResult(
+            asset_key=RAW_KEYS[name],
+            metadata={
+                **{k: dg.MetadataValue.int(v) for k, v in per_table[name].items()},
+                "dagster/row_count": dg.MetadataValue.int(int(totals[name])),
+                "quarantine_rows_total": dg.MetadataValue.int(int(quarantined[name])),
+            },
+        )

@@ -1,0 +1,203 @@
+"""Run the pipeline in process with a progress display (`segmint run`), or start the UI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+from rich.console import Console
+from rich.table import Table
+
+from segmint.settings import Settings
+
+DAGSTER_YAML = """\
+# Written by segmint. One writer at a time: every DuckDB-writing step takes the
+# 'duckdb_writer' pool, limited to 1 here, and only one run executes at once.
+concurrency:
+  pools:
+    default_limit: 1
+  runs:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+"""
+
+
+def dagster_home(settings: Settings) -> Path:
+    """A persistent Dagster instance next to the warehouse, so runs show in the UI."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.warehouse.resolve().parent / "dagster")
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text(DAGSTER_YAML)
+    return home
+
+
+def prepare_environment(settings: Settings) -> Path:
+    """Export the settings the code location and dbt read, and return DAGSTER_HOME."""
+    home = dagster_home(settings)
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ["SEGMINT_WAREHOUSE"] = str(settings.warehouse.resolve())
+    os.environ["SEGMINT_LANDING"] = str(settings.landing.resolve())
+    os.environ["SEGMINT_EXPORTS"] = str(settings.exports.resolve())
+    if settings.as_of:
+        os.environ["SEGMINT_AS_OF"] = settings.as_of
+    settings.warehouse.resolve().parent.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    run_id: str
+    seconds: float
+    steps: list[tuple[str, str, float]] = field(default_factory=list)  # step, status, seconds
+    materialized: dict[str, int | None] = field(default_factory=dict)
+    failed_checks: list[str] = field(default_factory=list)
+    error: str | None = None
+    published: str | None = None
+
+    def render(self) -> Table:
+        title = f"segmint run {'succeeded' if self.success else 'FAILED'} in {self.seconds:.1f}s"
+        table = Table("step", "status", "seconds", title=title)
+        for step, status, secs in self.steps:
+            table.add_row(step, status, f"{secs:.1f}")
+        if self.failed_checks:
+            table.add_row("failed checks", ", ".join(self.failed_checks[:8]), "")
+        if self.error:
+            table.add_row("error", self.error[:300], "")
+        if self.published:
+            table.add_row("published", self.published, "")
+        return table
+
+
+def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, console: Console):
+    """Print step starts/ends while the run executes in another thread."""
+    seen = 0
+    with console.status("starting…") as status:
+        while not stop.is_set():
+            try:
+                logs = instance.all_logs(run_id)
+            except Exception:  # the run may not exist yet
+                logs = []
+            for entry in logs[seen:]:
+                ev = entry.dagster_event
+                if ev is None:
+                    continue
+                if ev.event_type == dg.DagsterEventType.STEP_START:
+                    status.update(f"running {ev.step_key}…")
+                elif ev.event_type == dg.DagsterEventType.STEP_SUCCESS:
+                    console.print(f"[green]✓[/] {ev.step_key}")
+                elif ev.event_type == dg.DagsterEventType.STEP_FAILURE:
+                    console.print(f"[red]✗[/] {ev.step_key}")
+                elif ev.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+                    data = ev.event_specific_data
+                    if not data.passed:
+                        console.print(
+                            f"[yellow]check failed[/] {data.asset_key.to_user_string()}:"
+                            f"{data.check_name} ({data.severity.value})"
+                        )
+            seen = len(logs)
+            stop.wait(0.5)
+
+
+def run_pipeline(
+    settings: Settings, selection: str | None = None, console: Console | None = None
+) -> RunSummary:
+    """Materialize the selected assets (default: all) in this process, one writer at a time."""
+    console = console or Console(stderr=True)
+    prepare_environment(settings)
+    from orchestration.build import build_definitions
+
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("segmint_pipeline")
+    asset_selection = None
+    if selection:
+        graph = defs.resolve_asset_graph()
+        asset_selection = list(dg.AssetSelection.from_string(selection).resolve(graph))
+        if not asset_selection:
+            from segmint.errors import SegmintError
+
+            raise SegmintError(f"selection {selection!r} matches no asset")
+    instance = dg.DagsterInstance.get()
+    run_id = dg.make_new_run_id() if hasattr(dg, "make_new_run_id") else None
+    if run_id is None:
+        from dagster._core.utils import make_new_run_id
+
+        run_id = make_new_run_id()
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(instance, run_id, stop, console), daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    error = None
+    try:
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=asset_selection,
+            run_id=run_id,
+            raise_on_error=False,
+            tags={"segmint/trigger": "cli"},
+        )
+        success = result.success
+    except Exception as exc:  # definition errors surface here; report, don't hide
+        success, error = False, f"{type(exc).__name__}: {exc}"
+    finally:
+        stop.set()
+        watcher.join(timeout=5)
+    summary = RunSummary(success=success, run_id=run_id, seconds=time.monotonic() - started)
+    summary.error = error or summary.error
+    _fill_summary(instance, summary, settings)
+    instance.dispose()
+    return summary
+
+
+def _fill_summary(instance: dg.DagsterInstance, summary: RunSummary, settings: Settings) -> None:
+    starts: dict[str, float] = {}
+    for entry in instance.all_logs(summary.run_id):
+        ev = entry.dagster_event
+        if ev is None:
+            continue
+        t = entry.timestamp
+        if ev.event_type == dg.DagsterEventType.STEP_START:
+            starts[ev.step_key] = t
+        elif ev.event_type in (
+            dg.DagsterEventType.STEP_SUCCESS,
+            dg.DagsterEventType.STEP_FAILURE,
+        ):
+            ok = ev.event_type == dg.DagsterEventType.STEP_SUCCESS
+            summary.steps.append(
+                (ev.step_key, "ok" if ok else "failed", t - starts.get(ev.step_key, t))
+            )
+            if not ok and summary.error is None:
+                summary.error = str(ev.event_specific_data.error.message).strip()
+        elif ev.event_type == dg.DagsterEventType.STEP_SKIPPED:
+            summary.steps.append((ev.step_key, "skipped", 0.0))
+        elif ev.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            mat = ev.event_specific_data.materialization
+            rc = mat.metadata.get("dagster/row_count")
+            summary.materialized[mat.asset_key.to_user_string()] = rc.value if rc else None
+        elif ev.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            data = ev.event_specific_data
+            if not data.passed:
+                summary.failed_checks.append(f"{data.asset_key.to_user_string()}:{data.check_name}")
+    if "publish/snapshot" in summary.materialized:
+        summary.published = str(settings.published_path.resolve())
+
+
+def dagster_dev(settings: Settings, port: int = 3000) -> None:
+    """Start `dagster dev` on 127.0.0.1 with the segmint code location."""
+    prepare_environment(settings)
+    from orchestration.dbt.project import prepare_manifest
+
+    prepare_manifest()
+    dagster = Path(sys.executable).with_name("dagster")
+    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-h", "127.0.0.1"]
+    cmd += ["-p", str(port), "-m", "orchestration.definitions"]
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(cmd, cwd=root, check=False)

@@ -1,0 +1,235 @@
+"""The `segmint` command line: generate, ingest, run, status, sql, ui, audiences, forget."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from segmint.errors import SegmintError
+from segmint.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="segmint: customer analytics warehouse (dbt + DuckDB + Dagster).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+WarehouseOpt = Annotated[
+    Path | None, typer.Option("--warehouse", "-w", help="Working DuckDB file (SEGMINT_WAREHOUSE)")
+]
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected user mistakes into a one-line message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (SegmintError, FileNotFoundError) as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _settings(**overrides: Any) -> Settings:
+    base = get_settings()
+    return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _progress_callback(progress: Progress) -> Callable[[str, int, int], None]:
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=max(total, 1))
+        progress.update(tasks[stage], completed=done, total=max(total, 1))
+
+    return update
+
+
+@app.command()
+@user_errors
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write")] = Path("landing"),
+    customers: Annotated[int, typer.Option(help="Number of customers")] = 5000,
+    days: Annotated[int, typer.Option(help="Days of history")] = 730,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes)")] = 42,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
+    dirt_rate: Annotated[float, typer.Option(help="Share of deliberately dirty rows")] = 0.002,
+) -> None:
+    """Write realistic sample raw data (the five contract tables) to a landing folder."""
+    from segmint.generate import generate as run_generate
+
+    if fmt not in ("csv", "parquet"):
+        raise SegmintError(f"unknown format {fmt!r}: use csv or parquet")
+    if customers < 1 or days < 1:
+        raise SegmintError("--customers and --days must be positive")
+    with progress_bar() as progress:
+        counts = run_generate(
+            out_dir,
+            customers=customers,
+            days=days,
+            seed=seed,
+            fmt=fmt,
+            dirt_rate=dirt_rate,
+            progress=_progress_callback(progress),
+        )
+    table = Table("table", "rows", title=f"generated into {out_dir}")
+    for name, n in counts.items():
+        table.add_row(name, f"{n:,}")
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def ingest(
+    landing: Annotated[Path | None, typer.Argument(help="Landing folder (SEGMINT_LANDING)")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Load landing files into raw.* (bad rows to quarantine.*, refused files reported)."""
+    from segmint.ingest import ingest as run_ingest
+
+    s = _settings(landing=landing, warehouse=warehouse)
+    if not s.landing.is_dir():
+        raise SegmintError(f"landing folder not found: {s.landing}")
+    with progress_bar() as progress:
+        report = run_ingest(s.landing, s.warehouse, progress=_progress_callback(progress))
+    print_ingest_report(report)
+
+
+def print_ingest_report(report: Any) -> None:
+    table = Table("table", "file", "status", "read", "loaded", "quarantined", title="ingest")
+    for f in report.files:
+        table.add_row(
+            f.table or "-",
+            Path(f.file).name,
+            f.status,
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
+            f"{f.rows_quarantined:,}",
+        )
+    out.print(table)
+    for f in report.files:
+        if f.status == "refused":
+            console.print(f"[yellow]refused[/] {f.file}: {f.message}")
+
+
+@app.command()
+@user_errors
+def run(
+    as_of: Annotated[
+        str | None, typer.Option(help="As-of date YYYY-MM-DD (default: latest)")
+    ] = None,
+    select: Annotated[
+        str | None, typer.Option(help="Dagster asset selection, e.g. 'group:marts*' or a key")
+    ] = None,
+    landing: Annotated[Path | None, typer.Option(help="Landing folder")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Materialize the pipeline in process (ingest → dbt → checks → models → exports → publish)."""
+    from orchestration.runner import run_pipeline
+
+    s = _settings(landing=landing, warehouse=warehouse, as_of=as_of)
+    summary = run_pipeline(s, selection=select, console=console)
+    out.print(summary.render())
+    if not summary.success:
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def status(warehouse: WarehouseOpt = None) -> None:
+    """What is loaded, quarantined, built and published."""
+    from segmint.status import collect_status
+
+    s = _settings(warehouse=warehouse)
+    for table in collect_status(s):
+        out.print(table)
+
+
+@app.command()
+@user_errors
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run (read-only) against the published file")],
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    working: Annotated[
+        bool, typer.Option("--working", help="Query the working warehouse instead (read-only)")
+    ] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Query the published snapshot (read-only) and print a table, CSV or JSON."""
+    import duckdb
+
+    s = _settings(warehouse=warehouse)
+    path = s.warehouse if working else s.published_path
+    if not path.exists():
+        raise SegmintError(f"no warehouse at {path}: run `segmint run` first")
+    if fmt not in ("table", "csv", "json"):
+        raise SegmintError(f"unknown format {fmt!r}: use table, csv or json")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        try:
+            rel = con.execute(query)
+        except duckdb.Error as exc:
+            raise SegmintError(str(exc).splitlines()[0]) from None
+        if rel.description is None:
+            return
+        cols = [d[0] for d in rel.description]
+        rows = rel.fetchall()
+    finally:
+        con.close()
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(cols)
+        writer.writerows(rows)
+    elif fmt == "json":
+        sys.stdout.write(json.dumps([dict(zip(cols, r, strict=True)) for r in rows], default=str))
+        sys.stdout.write("\n")
+    else:
+        table = Table(*cols)
+        for r in rows:
+            table.add_row(*("" if v is None else str(v) for v in r))
+        out.print(table)
+        console.print(f"{len(rows)} row(s) from {path}")
+
+
+@app.command()
+@user_errors
+def ui(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 3000,
+) -> None:
+    """Start the Dagster UI (dagster dev) on 127.0.0.1 with segmint loaded."""
+    from orchestration.runner import dagster_dev
+
+    dagster_dev(_settings(), port=port)
+
+
+def main() -> None:  # pragma: no cover
+    app()

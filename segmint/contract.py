@@ -1,0 +1,168 @@
+"""The raw data contract (DESIGN.md): tables, columns, types, keys and enums.
+
+Every part of segmint that touches raw data (generator, ingest, dbt sources, checks)
+reads its facts from here so there is exactly one definition of what a user brings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # DuckDB type used in raw.<table>
+    required: bool = False
+    enum: tuple[str, ...] | None = None  # allowed values (compared lower-cased, trimmed)
+    not_future: bool = False  # timestamps after load time (+ skew) are quarantined
+    non_negative: bool = False  # negative numbers are quarantined
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # duplicate keys inside one file are quarantined
+    required_table: bool = False
+    foreign_keys: dict[str, str] = field(default_factory=dict)  # column -> table
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+ORDER_STATUSES = ("completed", "cancelled", "returned")
+EVENT_TYPES = (
+    "page_view",
+    "product_view",
+    "search",
+    "add_to_cart",
+    "remove_from_cart",
+    "checkout",
+    "purchase",
+    "email_send",
+    "email_open",
+    "email_click",
+    "email_unsubscribe",
+    "app_open",
+    "login",
+    "signup",
+)
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "customers",
+            (
+                Column("customer_id", "VARCHAR", required=True),
+                Column("email", "VARCHAR"),
+                Column("phone", "VARCHAR"),
+                Column("first_name", "VARCHAR"),
+                Column("last_name", "VARCHAR"),
+                Column("birth_date", "DATE", not_future=True),
+                Column("gender", "VARCHAR"),
+                Column("country", "VARCHAR"),
+                Column("city", "VARCHAR"),
+                Column("postal_code", "VARCHAR"),
+                Column("signup_at", "TIMESTAMP", not_future=True),
+                Column("acquisition_channel", "VARCHAR"),
+                Column("marketing_consent", "BOOLEAN"),
+                Column("updated_at", "TIMESTAMP", not_future=True),
+            ),
+            key=("customer_id",),
+        ),
+        Table(
+            "products",
+            (
+                Column("product_id", "VARCHAR", required=True),
+                Column("name", "VARCHAR"),
+                Column("category", "VARCHAR"),
+                Column("brand", "VARCHAR"),
+                Column("unit_price", "DOUBLE", non_negative=True),
+                Column("unit_cost", "DOUBLE", non_negative=True),
+            ),
+            key=("product_id",),
+        ),
+        Table(
+            "orders",
+            (
+                Column("order_id", "VARCHAR", required=True),
+                Column("customer_id", "VARCHAR", required=True),
+                Column("ordered_at", "TIMESTAMP", required=True, not_future=True),
+                Column("status", "VARCHAR", enum=ORDER_STATUSES),
+                Column("channel", "VARCHAR"),
+                Column("store_region", "VARCHAR"),
+                Column("total_amount", "DOUBLE", non_negative=True),
+                Column("discount_amount", "DOUBLE", non_negative=True),
+                Column("currency", "VARCHAR"),
+            ),
+            key=("order_id",),
+            required_table=True,
+        ),
+        Table(
+            "order_items",
+            (
+                Column("order_id", "VARCHAR", required=True),
+                Column("product_id", "VARCHAR", required=True),
+                Column("quantity", "INTEGER", required=True, non_negative=True),
+                Column("unit_price", "DOUBLE", required=True, non_negative=True),
+                Column("discount_amount", "DOUBLE", non_negative=True),
+            ),
+            key=("order_id", "product_id"),
+            foreign_keys={"order_id": "orders", "product_id": "products"},
+        ),
+        Table(
+            "events",
+            (
+                Column("event_id", "VARCHAR", required=True),
+                Column("occurred_at", "TIMESTAMP", required=True, not_future=True),
+                Column("event_type", "VARCHAR", required=True, enum=EVENT_TYPES),
+                Column("customer_id", "VARCHAR"),
+                Column("anonymous_id", "VARCHAR"),
+                Column("session_id", "VARCHAR"),
+                Column("product_id", "VARCHAR"),
+                Column("device", "VARCHAR"),
+                Column("channel", "VARCHAR"),
+                Column("properties", "JSON"),
+            ),
+            key=("event_id",),
+        ),
+    )
+}
+
+# Metadata columns every raw.<table> row carries (lineage back to the file and line).
+RAW_META_COLUMNS: tuple[Column, ...] = (
+    Column("_source_file", "VARCHAR"),
+    Column("_source_line", "BIGINT"),
+    Column("_file_hash", "VARCHAR"),
+    Column("_loaded_at", "TIMESTAMP"),
+)
+
+# quarantine.<table>: every contract column as raw text (VARCHAR) + these.
+QUARANTINE_META_COLUMNS: tuple[Column, ...] = (
+    Column("_reason", "VARCHAR"),
+    Column("_source_file", "VARCHAR"),
+    Column("_source_line", "BIGINT"),
+    Column("_file_hash", "VARCHAR"),
+    Column("_loaded_at", "TIMESTAMP"),
+)
+
+# Allowed clock skew before a timestamp counts as "in the future" at load time.
+FUTURE_SKEW_HOURS = 24
+
+FILE_SUFFIXES = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".json": "json",
+}

@@ -1,0 +1,62 @@
+"""One settings object: defaults < segmint.yaml < SEGMINT_* env vars < CLI flags."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("SEGMINT_CONFIG", "segmint.yaml"))
+
+
+class Settings(BaseSettings):
+    """Where segmint reads and writes, and the knobs of each stage."""
+
+    model_config = SettingsConfigDict(env_prefix="SEGMINT_", extra="ignore")
+
+    warehouse: Path = Field(Path("warehouse/segmint.duckdb"), description="Working DuckDB file")
+    published: Path | None = Field(
+        None, description="Analyst-facing snapshot; default: <warehouse dir>/published.duckdb"
+    )
+    landing: Path = Field(Path("landing"), description="Folder where raw files land")
+    exports: Path = Field(Path("exports"), description="Folder for audience exports")
+    audiences: Path = Field(Path("audiences"), description="Folder of audience YAML files")
+    artifacts: Path = Field(Path("warehouse/artifacts"), description="Plots, data docs, models")
+    as_of: str | None = Field(None, description="As-of date (YYYY-MM-DD); default latest data")
+    schedule_cron: str = Field("0 3 * * *", description="Nightly schedule (cron)")
+    schedule_timezone: str = Field("UTC", description="Timezone of the schedule")
+    seed: int = Field(42, description="Seed for every model")
+    churn_horizon_days: int = Field(90, description="Churn = no purchase within this many days")
+    forecast_horizon_days: int = Field(90, description="Days ahead to forecast")
+    holdout_salt: str = Field("segmint", description="Salt of the audience holdout hash")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=_config_file())
+        return (init_settings, env_settings, yaml_source)
+
+    @property
+    def published_path(self) -> Path:
+        return self.published or self.warehouse.parent / "published.duckdb"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,49 @@
+"""`segmint status`: what is loaded, quarantined, built and published, and where."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from segmint.errors import SegmintError
+from segmint.settings import Settings
+from segmint.warehouse import connect, list_tables
+
+
+def collect_status(s: Settings) -> list[Table]:
+    """Tables describing the working warehouse and the published snapshot."""
+    if not s.warehouse.exists():
+        raise SegmintError(f"no warehouse at {s.warehouse}: run `segmint ingest` or `segmint run`")
+    tables: list[Table] = []
+    with connect(s.warehouse, read_only=True) as con:
+        ledger = Table("table", "files", "read", "loaded", "quarantined", "refused", title="loaded")
+        has_ledger = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'load_ledger'"
+        ).fetchone()[0]
+        if has_ledger:
+            for row in con.execute(
+                """
+                select table_name, count(*), sum(rows_read), sum(rows_loaded),
+                       sum(rows_quarantined), count(*) filter (where status = 'refused')
+                from raw.load_ledger group by 1 order by 1
+                """
+            ).fetchall():
+                ledger.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+        tables.append(ledger)
+        built = Table("schema", "table", "rows", title=f"working warehouse {s.warehouse}")
+        for schema, name in list_tables(con, ("marts", "ml", "activation")):
+            (n,) = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+            built.add_row(schema, name, f"{n:,}")
+        tables.append(built)
+    pub = s.published_path
+    where = Table("what", "where", title="next steps")
+    if pub.exists():
+        where.add_row("published snapshot (analysts)", str(pub.resolve()))
+    else:
+        where.add_row("published snapshot", "not yet: run `segmint run`")
+    where.add_row("query it", 'segmint sql "select * from marts.customer_360 limit 5"')
+    where.add_row("or with DuckDB", f"duckdb -readonly {pub}")
+    where.add_row("Dagster UI", "make ui  →  http://127.0.0.1:3000")
+    where.add_row("exports", str(s.exports.resolve()))
+    tables.append(where)
+    return tables

@@ -1,0 +1,149 @@
+"""DuckDB file helpers: short-lived connections and the atomic publish of a read-only snapshot."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml", "activation")
+# What analysts see: marts, model outputs and activation summaries.
+PUBLISHED_SCHEMAS = ("marts", "ml", "activation")
+# Contact fields stay in the working warehouse (exports need them); never published.
+PII_COLUMNS = frozenset({"email", "phone", "first_name", "last_name", "postal_code"})
+MANIFEST_TABLE = "_segmint.manifest"
+
+
+@contextlib.contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a DuckDB connection and always close it (one writer at a time)."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def list_tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(schema, table) pairs of base tables and views in the given schemas, sorted."""
+    marks = ",".join("?" for _ in schemas)
+    rows = con.execute(
+        f"""
+        select table_schema, table_name from information_schema.tables
+        where table_catalog = current_database() and table_schema in ({marks})
+        order by 1, 2
+        """,
+        list(schemas),
+    ).fetchall()
+    return [(s, t) for s, t in rows]
+
+
+def publish(
+    warehouse: Path,
+    published: Path,
+    run_id: str = "manual",
+    schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
+) -> dict[str, int]:
+    """Copy analyst-facing schemas into a new file and atomically swap it in place.
+
+    Writes `<published>.tmp-<pid>`, fsyncs it, renames it over `published` and fsyncs the
+    folder, so a reader sees either the previous snapshot or the new one, never a mix.
+    Returns rows per published table (also stored in the file's `_segmint.manifest`).
+    """
+    published = Path(published)
+    published.parent.mkdir(parents=True, exist_ok=True)
+    tmp = published.with_name(f"{published.name}.tmp-{os.getpid()}")
+    for leftover in (tmp, Path(f"{tmp}.wal")):
+        leftover.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    try:
+        with connect(warehouse) as con:
+            con.execute(f"attach '{tmp}' as pub")
+            try:
+                for schema, table in list_tables(con, schemas):
+                    cols = [
+                        r[0]
+                        for r in con.execute(
+                            "select column_name from information_schema.columns "
+                            "where table_catalog = current_database() and table_schema = ? "
+                            "and table_name = ? order by ordinal_position",
+                            [schema, table],
+                        ).fetchall()
+                    ]
+                    keep = [c for c in cols if c.lower() not in PII_COLUMNS]
+                    select = ", ".join(f'"{c}"' for c in keep)
+                    con.execute(f'create schema if not exists pub."{schema}"')
+                    con.execute(
+                        f'create table pub."{schema}"."{table}" as '
+                        f'select {select} from "{schema}"."{table}"'
+                    )
+                    (n,) = con.execute(f'select count(*) from pub."{schema}"."{table}"').fetchone()
+                    counts[f"{schema}.{table}"] = int(n)
+                con.execute("create schema pub._segmint")
+                con.execute(
+                    "create table pub._segmint.manifest (table_name varchar, row_count bigint, "
+                    "run_id varchar, published_at timestamp)"
+                )
+                now = datetime.now(UTC).replace(tzinfo=None)
+                con.executemany(
+                    "insert into pub._segmint.manifest values (?, ?, ?, ?)",
+                    [(name, n, run_id, now) for name, n in counts.items()],
+                )
+                con.execute("checkpoint pub")
+            finally:
+                con.execute("detach pub")
+        _fsync_path(tmp)
+        os.replace(tmp, published)
+        _fsync_path(published.parent)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)
+    return counts
+
+
+def read_manifest(published: Path) -> dict[str, int]:
+    """Rows per table recorded in a published file's manifest."""
+    with connect(published, read_only=True) as con:
+        rows = con.execute("select table_name, row_count from _segmint.manifest").fetchall()
+    return {name: int(n) for name, n in rows}
+
+
+def verify_published(published: Path) -> dict[str, tuple[int, int]]:
+    """Mismatches between the manifest and actual row counts ({} when consistent)."""
+    bad: dict[str, tuple[int, int]] = {}
+    with connect(published, read_only=True) as con:
+        for name, expected in con.execute(
+            "select table_name, row_count from _segmint.manifest"
+        ).fetchall():
+            schema, table = name.split(".", 1)
+            (actual,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+            if actual != expected:
+                bad[name] = (int(expected), int(actual))
+    return bad
+
+
+def write_json_atomic(path: Path, payload: object) -> None:
+    """Write JSON next to its final place, fsync, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w") as fh:
+        json.dump(payload, fh, indent=2, default=str, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

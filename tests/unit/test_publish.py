@@ -1,0 +1,84 @@
+"""The published snapshot: atomic swap, manifest, PII left out, readers never disturbed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from segmint.warehouse import publish, read_manifest, verify_published
+
+
+def _working(path: Path, n: int) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute("create schema if not exists marts; create schema if not exists raw")
+    con.execute(
+        "create or replace table marts.customer_360 as select range::varchar customer_id, "
+        "'p' || range || '@example.com' email, range * 1.5 monetary from range(?)",
+        [n],
+    )
+    con.execute("create or replace table raw.orders as select 1 x")
+    con.close()
+    return path
+
+
+def test_publish_copies_analyst_schemas_without_pii(tmp_path: Path) -> None:
+    w = _working(tmp_path / "w.duckdb", 10)
+    counts = publish(w, tmp_path / "pub.duckdb", run_id="r1")
+    assert counts == {"marts.customer_360": 10}
+    assert read_manifest(tmp_path / "pub.duckdb") == counts
+    assert verify_published(tmp_path / "pub.duckdb") == {}
+    con = duckdb.connect(str(tmp_path / "pub.duckdb"), read_only=True)
+    cols = [r[0] for r in con.execute("describe marts.customer_360").fetchall()]
+    schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+    con.close()
+    assert "email" not in cols and "monetary" in cols
+    assert "raw" not in schemas
+
+
+def test_failed_publish_keeps_previous_snapshot(tmp_path: Path, monkeypatch) -> None:
+    w = _working(tmp_path / "w.duckdb", 5)
+    pub = tmp_path / "pub.duckdb"
+    publish(w, pub, run_id="good")
+    _working(w, 7)
+
+    def boom(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("segmint.warehouse._fsync_path", boom)
+    with pytest.raises(OSError):
+        publish(w, pub, run_id="bad")
+    assert read_manifest(pub) == {"marts.customer_360": 5}
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_reader_holding_snapshot_sees_old_or_new_never_errors(tmp_path: Path) -> None:
+    w = _working(tmp_path / "w.duckdb", 3)
+    pub = tmp_path / "pub.duckdb"
+    publish(w, pub, run_id="first")
+    reader = textwrap.dedent(
+        f"""
+        import duckdb, time
+        errors = 0; seen = set()
+        deadline = time.time() + 6
+        while time.time() < deadline:
+            try:
+                con = duckdb.connect({str(pub)!r}, read_only=True)
+                seen.add(con.execute("select count(*) from marts.customer_360").fetchone()[0])
+                con.close()
+            except Exception as exc:
+                errors += 1; print(repr(exc))
+        print("ERRORS", errors, "SEEN", sorted(seen))
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", reader], stdout=subprocess.PIPE, text=True)
+    for n in range(4, 40):
+        _working(w, n)
+        publish(w, pub, run_id=f"r{n}")
+    out, _ = proc.communicate(timeout=60)
+    assert "ERRORS 0" in out, out
+    assert read_manifest(pub) == {"marts.customer_360": 39}
