@@ -1,0 +1,617 @@
+"""Audience definitions: YAML files (or dbt models tagged `audience`), validated with pydantic.
+
+An audience file looks like::
+
+    name: winback_high_value
+    description: At-risk customers who used to spend a lot
+    conditions:
+      all:
+        - {column: risk_band, op: in, value: [high]}
+        - {column: monetary, op: ">=", value: 500}
+        - not: {column: recency_days, op: "<", value: 30}
+    columns: [first_name, churn_probability]
+    destinations:
+      - hubspot
+      - {format: postgres, table: activation_winback, on_remove: flag}
+    holdout_share: 0.1
+
+Conditions are a tree of `all` / `any` / `not` nodes over predicates `{column, op, value}`.
+Column names and value types are checked against the real columns of
+marts.customer_targeting; every problem names the file and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from segmint.errors import SegmintError
+
+TARGETING_SCHEMA = "marts"
+TARGETING_TABLE = "customer_targeting"
+TARGETING = f"{TARGETING_SCHEMA}.{TARGETING_TABLE}"
+
+OPS = ("=", "!=", "<", "<=", ">", ">=", "in", "not_in", "between", "is_null", "not_null")
+ORDERING_OPS = frozenset({"<", "<=", ">", ">=", "between"})
+FORMATS = (
+    "hubspot",
+    "salesforce",
+    "mailchimp",
+    "google_ads",
+    "meta",
+    "csv",
+    "parquet",
+    "jsonl",
+    "postgres",
+)
+FormatName = Literal[
+    "hubspot",
+    "salesforce",
+    "mailchimp",
+    "google_ads",
+    "meta",
+    "csv",
+    "parquet",
+    "jsonl",
+    "postgres",
+]
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+SALESFORCE_FIELD_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,79}$"
+PG_TABLE_PATTERN = r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$"
+ENV_PATTERN = r"^[A-Z_][A-Z0-9_]{0,127}$"
+MAX_DEPTH = 16
+
+_FORMAT_OPTIONS: dict[str, frozenset[str]] = {
+    "salesforce": frozenset({"external_id_field", "member_field", "field_map"}),
+    "mailchimp": frozenset({"tags"}),
+    "postgres": frozenset({"table", "dsn_env", "key", "on_remove"}),
+}
+_ALL_OPTIONS = frozenset().union(*_FORMAT_OPTIONS.values())
+
+
+class AudienceError(SegmintError):
+    """One or more problems in audience definitions (each line names file and field)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """{column, op, value}; `path` is where it sits in the file (for messages)."""
+
+    column: str
+    op: str
+    value: Any
+    path: str
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Every child condition holds."""
+
+    items: tuple[Condition, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one child condition holds."""
+
+    items: tuple[Condition, ...]
+    path: str
+
+
+@dataclass(frozen=True)
+class NotOf:
+    """The child condition does not hold."""
+
+    item: Condition
+    path: str
+
+
+Condition = Predicate | AllOf | AnyOf | NotOf
+
+_SCALARS = (str, int, float, bool, date, datetime)
+
+
+def _check_scalar(value: Any, where: str) -> None:
+    if not isinstance(value, _SCALARS):
+        raise ValueError(f"{where}: expected a single value, got {type(value).__name__}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where}: {value!r} is not a finite number")
+
+
+def parse_condition(raw: Any, path: str = "conditions", depth: int = 0) -> Condition:
+    """Turn the YAML structure into a condition tree; ValueError('<path>: ...') when malformed."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"{path}: conditions nest deeper than {MAX_DEPTH} levels")
+    if not isinstance(raw, dict):
+        raise ValueError(
+            f"{path}: expected a mapping with all / any / not or column / op / value, "
+            f"got {type(raw).__name__}"
+        )
+    keys = set(raw)
+    for group, cls in (("all", AllOf), ("any", AnyOf)):
+        if group in keys:
+            if keys != {group}:
+                raise ValueError(
+                    f"{path}: '{group}' cannot be combined with {sorted(keys - {group})}"
+                )
+            items = raw[group]
+            if not isinstance(items, list) or not items:
+                raise ValueError(f"{path}.{group}: expected a non-empty list of conditions")
+            return cls(
+                tuple(
+                    parse_condition(item, f"{path}.{group}[{i}]", depth + 1)
+                    for i, item in enumerate(items)
+                ),
+                path,
+            )
+    if "not" in keys:
+        if keys != {"not"}:
+            raise ValueError(f"{path}: 'not' cannot be combined with {sorted(keys - {'not'})}")
+        return NotOf(parse_condition(raw["not"], f"{path}.not", depth + 1), path)
+    unknown = keys - {"column", "op", "value"}
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown key(s) {sorted(map(str, unknown))}; expected all / any / not or "
+            "column / op / value"
+        )
+    column, op = raw.get("column"), raw.get("op")
+    if not isinstance(column, str) or not column:
+        raise ValueError(f"{path}.column: required (a column of {TARGETING})")
+    if op not in OPS:
+        raise ValueError(f"{path}.op: unknown op {op!r}; expected one of {', '.join(OPS)}")
+    value = raw.get("value")
+    where = f"{path}.value"
+    if op in ("is_null", "not_null"):
+        if value is not None:
+            raise ValueError(f"{where}: op {op} takes no value")
+    elif op in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            raise ValueError(f"{where}: op {op} needs a non-empty list")
+        for i, item in enumerate(value):
+            _check_scalar(item, f"{where}[{i}]")
+    elif op == "between":
+        if not isinstance(value, list) or len(value) != 2:
+            raise ValueError(f"{where}: op between needs a list [low, high]")
+        for i, item in enumerate(value):
+            _check_scalar(item, f"{where}[{i}]")
+    else:
+        if value is None:
+            raise ValueError(f"{where}: op {op} needs a value (use is_null / not_null for nulls)")
+        _check_scalar(value, where)
+    return Predicate(column, op, value, path)
+
+
+def iter_predicates(cond: Condition) -> list[Predicate]:
+    """Every predicate of a tree, left to right."""
+    if isinstance(cond, Predicate):
+        return [cond]
+    if isinstance(cond, NotOf):
+        return iter_predicates(cond.item)
+    return [p for item in cond.items for p in iter_predicates(item)]
+
+
+# --------------------------------------------------------------------------- column types
+
+
+def column_kind(duckdb_type: str) -> str | None:
+    """number / text / boolean / date / timestamp for a DuckDB type name; None if unusable."""
+    t = duckdb_type.upper().strip()
+    if t.startswith(("DECIMAL", "NUMERIC")) or t in {
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "INT",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+        "FLOAT",
+        "REAL",
+        "DOUBLE",
+    }:
+        return "number"
+    if t in {"VARCHAR", "TEXT", "STRING"} or t.startswith(("VARCHAR(", "CHAR")):
+        return "text"
+    if t in {"BOOLEAN", "BOOL"}:
+        return "boolean"
+    if t == "DATE":
+        return "date"
+    if t.startswith("TIMESTAMP") or t == "DATETIME":
+        return "timestamp"
+    return None
+
+
+def coerce_value(value: Any, kind: str) -> Any:
+    """The value as bound for a column of `kind`; ValueError when it does not fit."""
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
+        return value
+    if kind == "text":
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
+        return value
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {type(value).__name__} {value!r}")
+        return value
+    if kind == "date":
+        if isinstance(value, datetime):
+            raise ValueError(f"expected a date (YYYY-MM-DD), got a timestamp {value!r}")
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValueError(f"expected a date (YYYY-MM-DD), got {type(value).__name__} {value!r}")
+    if kind == "timestamp":
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValueError(f"expected a timestamp (ISO 8601), got {type(value).__name__} {value!r}")
+    raise ValueError(f"columns of this kind ({kind}) cannot be used in conditions")
+
+
+def check_predicate(pred: Predicate, schema: dict[str, str]) -> list[str]:
+    """Problems of one predicate against the table's columns (empty list when fine)."""
+    if pred.column not in schema:
+        return [f"{pred.path}.column: unknown column {pred.column!r} of {TARGETING}"]
+    col_type = schema[pred.column]
+    kind = column_kind(col_type)
+    if kind is None:
+        return [f"{pred.path}.column: column {pred.column!r} ({col_type}) cannot be filtered on"]
+    if kind == "boolean" and pred.op in ORDERING_OPS:
+        return [f"{pred.path}.op: op {pred.op} does not apply to boolean column {pred.column!r}"]
+    if pred.op in ("is_null", "not_null"):
+        return []
+    values = pred.value if isinstance(pred.value, list) else [pred.value]
+    problems = []
+    for i, value in enumerate(values):
+        where = f"{pred.path}.value" + (f"[{i}]" if isinstance(pred.value, list) else "")
+        try:
+            coerce_value(value, kind)
+        except ValueError as exc:
+            problems.append(f"{where}: column {pred.column!r} is {col_type}: {exc}")
+    if not problems and pred.op == "between":
+        low, high = (coerce_value(v, kind) for v in pred.value)
+        if low > high:
+            problems.append(f"{pred.path}.value: between needs low <= high, got {pred.value!r}")
+    return problems
+
+
+# --------------------------------------------------------------------------- models
+
+
+class Destination(BaseModel):
+    """Where an audience goes: a vendor file format, a plain file format, or a Postgres table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: FormatName
+    name: str | None = Field(None, pattern=NAME_PATTERN, description="Default: the format")
+    # salesforce
+    external_id_field: str = Field("Segmint_Customer_Key__c", pattern=SALESFORCE_FIELD_PATTERN)
+    member_field: str = Field("Segmint_Audience_Member__c", pattern=SALESFORCE_FIELD_PATTERN)
+    field_map: dict[str, str] = Field(default_factory=dict)
+    # mailchimp
+    tags: list[str] | None = None
+    # postgres
+    table: str | None = Field(None, pattern=PG_TABLE_PATTERN)
+    dsn_env: str = Field("SEGMINT_POSTGRES_DSN", pattern=ENV_PATTERN)
+    key: Literal["customer_key", "customer_id"] = "customer_key"
+    on_remove: Literal["delete", "flag"] = "delete"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"format": data} if isinstance(data, str) else data
+
+    @field_validator("field_map")
+    @classmethod
+    def _field_map(cls, value: dict[str, str]) -> dict[str, str]:
+        for column, field in value.items():
+            if not re.match(COLUMN_PATTERN, column):
+                raise ValueError(f"invalid column name {column!r}")
+            if not re.match(SALESFORCE_FIELD_PATTERN, field):
+                raise ValueError(f"invalid Salesforce field name {field!r}")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        for tag in value or []:
+            if not tag.strip() or len(tag) > 100 or "," in tag or "\n" in tag:
+                raise ValueError(f"invalid tag {tag!r} (1-100 characters, no commas or newlines)")
+        return value
+
+    @model_validator(mode="after")
+    def _options_fit_format(self) -> Destination:
+        allowed = _FORMAT_OPTIONS.get(self.format, frozenset())
+        misplaced = sorted((self.model_fields_set & _ALL_OPTIONS) - allowed)
+        if misplaced:
+            raise ValueError(f"option(s) {misplaced} do not apply to format {self.format}")
+        return self
+
+    @property
+    def destination_name(self) -> str:
+        """The name membership state is kept under (defaults to the format)."""
+        return self.name or self.format
+
+
+class Audience(BaseModel):
+    """One audience: who (conditions or a dbt model), what (columns), where, holdout share."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    conditions: Any = None
+    model: str | None = Field(None, pattern=PG_TABLE_PATTERN, description="dbt relation")
+    columns: list[str] = Field(default_factory=list)
+    destinations: list[Destination] = Field(min_length=1)
+    holdout_share: float = Field(0.0, ge=0.0, lt=1.0)
+    source: str = Field("", exclude=True, description="File or dbt node it came from")
+
+    @field_validator("conditions", mode="before")
+    @classmethod
+    def _conditions(cls, value: Any) -> Condition | None:
+        if value is None or isinstance(value, Predicate | AllOf | AnyOf | NotOf):
+            return value
+        return parse_condition(value)
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, value: list[str]) -> list[str]:
+        for column in value:
+            if not re.match(COLUMN_PATTERN, column):
+                raise ValueError(f"invalid column name {column!r}")
+        if len(set(value)) != len(value):
+            raise ValueError("columns are listed more than once")
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> Audience:
+        if (self.conditions is None) == (self.model is None):
+            raise ValueError("give exactly one of `conditions` (YAML) or `model` (dbt relation)")
+        names = [d.destination_name for d in self.destinations]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"destination names must be unique, repeated: {duplicates}")
+        return self
+
+    def destination(self, name_or_format: str) -> Destination:
+        """The destination of this name, else the one of this format, else an ad-hoc one."""
+        for dest in self.destinations:
+            if dest.destination_name == name_or_format:
+                return dest
+        matches = [d for d in self.destinations if d.format == name_or_format]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise AudienceError(
+                [f"{self.source}: several destinations use format {name_or_format}; name one"]
+            )
+        if name_or_format not in FORMATS:
+            raise AudienceError(
+                [f"unknown format {name_or_format!r}; expected one of {', '.join(FORMATS)}"]
+            )
+        if name_or_format == "postgres":
+            raise AudienceError(
+                [f"{self.source}: declare the postgres destination (table, dsn_env) in the file"]
+            )
+        return Destination(format=name_or_format)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(file)"
+
+
+def _problems(source: str, exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        msg = err["msg"].removeprefix("Value error, ")
+        loc = _loc(tuple(err["loc"]))
+        # parse_condition already put the precise path in front of its message
+        if msg.startswith("conditions"):
+            lines.append(f"{source}: {msg}")
+        else:
+            lines.append(f"{source}: {loc}: {msg}")
+    return lines
+
+
+def audience_from_mapping(data: Any, source: str) -> Audience:
+    """Validate one audience mapping; AudienceError naming `source` and each bad field."""
+    if not isinstance(data, dict):
+        raise AudienceError([f"{source}: expected a mapping at the top level"])
+    try:
+        return Audience.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise AudienceError(_problems(source, exc)) from None
+
+
+def load_audience_file(path: Path) -> Audience:
+    """Read and validate one YAML file (structure only; see check_audience for columns)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise AudienceError([f"{path}: not valid YAML: {exc}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AudienceError([f"{path}: cannot read: {exc}"]) from None
+    return audience_from_mapping(data, str(path))
+
+
+def load_dbt_audiences(manifest_path: Path) -> list[Audience]:
+    """Audiences declared as dbt models tagged `audience` (config.meta.segmint holds the rest).
+
+    In the model: `{{ config(tags=['audience'], meta={'segmint': {'destinations': ['csv'],
+    'columns': [...], 'holdout_share': 0.1}}) }}`; the model selects `customer_id`.
+    """
+    manifest_path = Path(manifest_path)
+    if not manifest_path.exists():
+        return []
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    audiences: list[Audience] = []
+    problems: list[str] = []
+    for node in manifest.get("nodes", {}).values():
+        tags = set(node.get("tags") or []) | set((node.get("config") or {}).get("tags") or [])
+        if node.get("resource_type") != "model" or "audience" not in tags:
+            continue
+        meta = dict((node.get("config") or {}).get("meta") or node.get("meta") or {})
+        spec = dict(meta.get("segmint") or {})
+        relation = f"{node.get('schema')}.{node.get('alias') or node.get('name')}".lower()
+        data = {
+            "name": spec.pop("name", node.get("name")),
+            "description": spec.pop("description", node.get("description") or ""),
+            "model": relation,
+            **spec,
+        }
+        try:
+            audiences.append(audience_from_mapping(data, f"dbt model {node.get('name')}"))
+        except AudienceError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise AudienceError(problems)
+    return audiences
+
+
+def targeting_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Column name -> DuckDB type of marts.customer_targeting (AudienceError when missing)."""
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [TARGETING_SCHEMA, TARGETING_TABLE],
+    ).fetchall()
+    if not rows:
+        raise AudienceError([f"{TARGETING} does not exist yet: build the warehouse first"])
+    return {str(name): str(dtype) for name, dtype in rows}
+
+
+def check_audience(audience: Audience, schema: dict[str, str]) -> list[str]:
+    """Problems of an audience against the real columns and types of customer_targeting."""
+    problems: list[str] = []
+    if audience.conditions is not None:
+        for pred in iter_predicates(audience.conditions):
+            problems.extend(check_predicate(pred, schema))
+    for i, column in enumerate(audience.columns):
+        if column not in schema:
+            problems.append(f"columns[{i}]: unknown column {column!r} of {TARGETING}")
+    for i, dest in enumerate(audience.destinations):
+        for column in dest.field_map:
+            if column not in schema:
+                problems.append(
+                    f"destinations[{i}].field_map: unknown column {column!r} of {TARGETING}"
+                )
+    return [f"{audience.source}: {p}" for p in problems]
+
+
+def _audience_files(folder: Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise AudienceError([f"{folder}: audience folder does not exist"])
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+
+
+def validate_audiences(
+    folder: Path,
+    con: duckdb.DuckDBPyConnection | None = None,
+    dbt_manifest: Path | None = None,
+) -> tuple[list[Audience], list[str]]:
+    """Load every audience of a folder (and dbt manifest); return (valid ones, all problems)."""
+    audiences: list[Audience] = []
+    problems: list[str] = []
+    for path in _audience_files(folder):
+        try:
+            audiences.append(load_audience_file(path))
+        except AudienceError as exc:
+            problems.extend(exc.problems)
+    if dbt_manifest is not None:
+        try:
+            audiences.extend(load_dbt_audiences(dbt_manifest))
+        except AudienceError as exc:
+            problems.extend(exc.problems)
+    seen: dict[str, str] = {}
+    unique: list[Audience] = []
+    for aud in audiences:
+        if aud.name in seen:
+            problems.append(f"{aud.source}: name: {aud.name!r} is already used by {seen[aud.name]}")
+            continue
+        seen[aud.name] = aud.source
+        unique.append(aud)
+    if con is not None:
+        schema = targeting_columns(con)
+        checked = []
+        for aud in unique:
+            found = check_audience(aud, schema)
+            problems.extend(found)
+            if not found:
+                checked.append(aud)
+        unique = checked
+    return unique, problems
+
+
+def load_audiences(
+    folder: Path,
+    con: duckdb.DuckDBPyConnection | None = None,
+    dbt_manifest: Path | None = None,
+) -> list[Audience]:
+    """Every audience, validated (against the table too when `con` is given); AudienceError else."""
+    audiences, problems = validate_audiences(folder, con, dbt_manifest)
+    if problems:
+        raise AudienceError(problems)
+    return audiences
+
+
+def get_audience(
+    name: str,
+    folder: Path,
+    con: duckdb.DuckDBPyConnection | None = None,
+    dbt_manifest: Path | None = None,
+) -> Audience:
+    """One audience by name (validated); AudienceError when unknown or invalid."""
+    audiences, problems = validate_audiences(folder, con, dbt_manifest)
+    for aud in audiences:
+        if aud.name == name:
+            return aud
+    mine = [p for p in problems if Path(p.split(": ", 1)[0]).stem == name]
+    if mine:
+        raise AudienceError(mine)
+    known = ", ".join(sorted(a.name for a in audiences)) or "none"
+    raise AudienceError([f"unknown audience {name!r} (known: {known})"])
