@@ -707,8 +707,7 @@ def _validate_and_load(
         if check_erasure and has_customer
         else "false"
     )
-    con.execute(
-        f"""
+    check_sql = f"""
         CREATE OR REPLACE TEMP TABLE _ing_chk AS
         WITH typed AS (
             SELECT _line, _malformed, {", ".join(f"v_{c.name}" for c in cols)}, {typed}
@@ -725,9 +724,14 @@ def _validate_and_load(
                NULLIF(concat_ws('; ', _base,
                       CASE WHEN _erased THEN 'erased_customer' END), '') AS _reason
         FROM flagged
-        """,
-        {"future_limit": now + timedelta(hours=FUTURE_SKEW_HOURS)},
+        """
+    # Tables without timestamps (products, order_items) have no $future_limit placeholder.
+    params = (
+        {"future_limit": now + timedelta(hours=FUTURE_SKEW_HOURS)}
+        if "$future_limit" in check_sql
+        else None
     )
+    con.execute(check_sql, params)
     # Duplicate keys: only keys seen more than once are ranked (cheap when there are none).
     # The first occurrence without other problems is kept; every other occurrence except
     # the very first line of the key (which has its own reasons) is a duplicate.

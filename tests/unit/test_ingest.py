@@ -424,3 +424,22 @@ def test_crash_mid_file_leaves_nothing(
     report = ingest(land, wh, now=NOW)
     assert report.rows_loaded == 3
     assert rows(wh, "SELECT count(*) FROM raw.orders") == [(2,)]
+
+
+def test_tables_without_timestamp_columns_load(tmp_path: Path) -> None:
+    """products and order_items have no timestamps: their checks must still run."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "orders.csv").write_text("order_id,customer_id,ordered_at\nO1,C1,2026-01-02\n")
+    (landing / "products.csv").write_text(
+        "product_id,name,category,brand,unit_price,unit_cost\nP1,Mug,home,Acme,9.5,4\nP2,Cup,home,Acme,-1,2\n"
+    )
+    (landing / "order_items.csv").write_text(
+        "order_id,product_id,quantity,unit_price,discount_amount\nO1,P1,2,9.5,0\nO1,P9,x,9.5,0\n"
+    )
+    report = ingest(landing, tmp_path / "w.duckdb")
+    by_table = {f.table: f for f in report.files}
+    for name in ("products", "order_items"):
+        f = by_table[name]
+        assert f.status == "loaded", f.message
+        assert (f.rows_read, f.rows_loaded, f.rows_quarantined) == (2, 1, 1)
