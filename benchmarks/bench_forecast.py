@@ -1,0 +1,363 @@
+"""Benchmark the demand forecast: accuracy against seasonal naive, and parallel vs sequential.
+
+Daily demand comes from (first that applies) ``--warehouse FILE`` (reads marts.daily_demand),
+``--landing DIR`` (a DuckDB query over raw orders/order_items/products files that mirrors the
+dbt mart), or freshly generated data (``--customers/--days/--seed``). Reports the total
+daily-orders backtest (MASE, sMAPE, 80% coverage) for Prophet and seasonal naive, a per-level
+summary, wall time of the forecast step (all series) in parallel against a plain sequential
+Prophet loop, an uncertainty_samples sweep, and the machine (nproc, RAM, load average).
+Writes benchmarks/results/forecast.json.
+
+    .venv/bin/python benchmarks/bench_forecast.py --landing /tmp/landing --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ml.forecast import (  # noqa: E402
+    ForecastParams,
+    backtest_cutoffs,
+    build_series,
+    forecast_all,
+    forecast_series,
+    run_forecasting,
+    score_forecast,
+)
+
+RESULTS = ROOT / "benchmarks" / "results" / "forecast.json"
+
+
+def _source(folder: Path, table: str) -> str:
+    """A DuckDB table function reading every file of one raw table in a landing folder."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and _belongs(p, table))
+    if not files:
+        raise SystemExit(f"no {table} files under {folder}")
+    suffix = files[0].suffix.lower()
+    paths = "[" + ", ".join(f"'{p}'" for p in files if p.suffix.lower() == suffix) + "]"
+    if suffix == ".parquet":
+        return f"read_parquet({paths}, union_by_name = true)"
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return f"read_json({paths}, format = 'newline_delimited', union_by_name = true)"
+    return f"read_csv({paths}, all_varchar = true, union_by_name = true, header = true)"
+
+
+def _belongs(path: Path, table: str) -> bool:
+    """Landing layout rule: name equals T, starts with T_, or sits in a folder named T."""
+    stem = path.name.split(".")[0]
+    return stem == table or stem.startswith(f"{table}_") or path.parent.name == table
+
+
+def daily_demand_from_landing(folder: Path) -> pd.DataFrame:
+    """Completed-order demand per day x category x region, zero-filled (like the dbt mart)."""
+    sql = f"""
+    with orders as (
+        select distinct on (order_id)
+            cast(order_id as varchar) as order_id,
+            cast(try_cast(ordered_at as timestamp) as date) as order_date,
+            coalesce(nullif(trim(cast(store_region as varchar)), ''), 'unknown') as store_region
+        from {_source(folder, "orders")}
+        where lower(trim(cast(status as varchar))) = 'completed'
+          and try_cast(ordered_at as timestamp) is not null
+          and try_cast(ordered_at as timestamp) <= now()
+        order by order_id
+    ),
+    products as (
+        select distinct on (product_id)
+            cast(product_id as varchar) as product_id,
+            coalesce(nullif(trim(cast(category as varchar)), ''), 'unknown') as category
+        from {_source(folder, "products")}
+        order by product_id
+    ),
+    lines as (
+        select distinct
+            cast(i.order_id as varchar) as order_id,
+            coalesce(p.category, 'unknown') as category
+        from {_source(folder, "order_items")} as i
+        left join products as p on cast(i.product_id as varchar) = p.product_id
+    ),
+    observed as (
+        select o.order_date, coalesce(l.category, 'unknown') as category, o.store_region,
+               count(distinct o.order_id) as orders
+        from orders as o left join lines as l on o.order_id = l.order_id
+        group by all
+    ),
+    spine as (
+        select cast(range as date) as demand_date
+        from range((select min(order_date) from orders),
+                   (select max(order_date) from orders) + interval 1 day, interval 1 day)
+    )
+    select s.demand_date, c.category, r.store_region,
+           coalesce(ob.orders, 0)::bigint as orders,
+           0::bigint as units, 0.0::double as revenue
+    from spine as s
+    cross join (select distinct category from observed) as c
+    cross join (select distinct store_region from observed) as r
+    left join observed as ob
+        on ob.order_date = s.demand_date and ob.category = c.category
+        and ob.store_region = r.store_region
+    order by 1, 2, 3
+    """
+    with duckdb.connect() as con:
+        return con.sql(sql).df()
+
+
+def daily_demand_from_warehouse(path: Path) -> pd.DataFrame:
+    """Read marts.daily_demand from a warehouse file (read-only)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql("select * from marts.daily_demand order by 1, 2, 3").df()
+
+
+def _machine() -> dict[str, Any]:
+    mem_kb = 0
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _forward(y: pd.Series, params: ForecastParams) -> pd.Series:
+    return np.log1p(y) if params.transform == "log1p" else y
+
+
+def _back(values: np.ndarray, params: ForecastParams) -> np.ndarray:
+    return np.expm1(values) if params.transform == "log1p" else values
+
+
+def plain_sequential_loop(
+    series: dict[str, pd.DataFrame], params: ForecastParams
+) -> tuple[float, int]:
+    """The loop the issue compares against: one Prophet per series, defaults, no pool."""
+    from prophet import Prophet
+
+    started = time.perf_counter()
+    fitted = 0
+    for frame in series.values():
+        if len(frame) < params.min_history_days:
+            continue
+        span = (frame["ds"].iloc[-1] - frame["ds"].iloc[0]).days + 1
+        m = Prophet(
+            yearly_seasonality=params.yearly_fourier_order
+            if span >= params.yearly_min_days
+            else False,
+            weekly_seasonality=True,
+            daily_seasonality=False,
+            seasonality_mode=params.seasonality_mode,
+            interval_width=params.interval_width,
+        )
+        if params.country_holidays:
+            m.add_country_holidays(country_name=params.country_holidays)
+        m.fit(frame.assign(y=_forward(frame["y"], params)))
+        m.predict(m.make_future_dataframe(periods=params.horizon_days))
+        fitted += 1
+    return time.perf_counter() - started, fitted
+
+
+def uncertainty_sweep(
+    total: pd.DataFrame, params: ForecastParams, end: pd.Timestamp, samples: list[int]
+) -> list[dict[str, Any]]:
+    """Per uncertainty_samples: production-path time and coverage, and the #479 predict cost."""
+    from prophet import Prophet
+
+    cutoffs = backtest_cutoffs(end, params)
+    rows = []
+    for n in samples:
+        tuned = replace(params, uncertainty_samples=n)
+        seconds, covs = 0.0, []
+        for cutoff in cutoffs:
+            train = total[total["ds"] <= cutoff]
+            test = total[total["ds"] > cutoff].head(params.eval_horizon_days)
+            t0 = time.perf_counter()
+            fc = forecast_series(train, tuned, "total", params.eval_horizon_days).forecast
+            seconds += time.perf_counter() - t0
+            s = score_forecast(
+                test["y"].to_numpy(),
+                fc["yhat"].to_numpy(),
+                fc["yhat_lower"].to_numpy(),
+                fc["yhat_upper"].to_numpy(),
+                train["y"].to_numpy(),
+            )
+            covs.append(s["coverage"])
+        m = Prophet(weekly_seasonality=True, yearly_seasonality=True, uncertainty_samples=n)
+        m.fit(total.assign(y=_forward(total["y"], params)))
+        t0 = time.perf_counter()
+        m.predict(m.make_future_dataframe(periods=params.horizon_days))
+        rows.append(
+            {
+                "uncertainty_samples": n,
+                "forecast_series_seconds": round(seconds / len(cutoffs), 4),
+                "total_coverage": round(float(np.mean(covs)), 4),
+                "prophet_predict_history_plus_horizon_seconds": round(time.perf_counter() - t0, 4),
+            }
+        )
+        print(f"  uncertainty_samples={n}: {rows[-1]}", flush=True)
+    return rows
+
+
+def _timed(fn: Any) -> dict[str, float]:
+    """Wall and CPU seconds (this process + finished children) of one call."""
+    c0, t0 = os.times(), time.perf_counter()
+    fn()
+    c1, wall = os.times(), time.perf_counter() - t0
+    cpu = sum(getattr(c1, f) - getattr(c0, f) for f in ("user", "system"))
+    child = sum(getattr(c1, f) - getattr(c0, f) for f in ("children_user", "children_system"))
+    return {"wall": round(wall, 2), "cpu": round(cpu + child, 2), "load1": _load()[0]}
+
+
+def _printer(label: str):
+    state = {"last": 0.0}
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if done == total or now - state["last"] > 5:
+            state["last"] = now
+            print(f"  {label}: {done}/{total}", flush=True)
+
+    return progress
+
+
+def main() -> None:
+    """Run the benchmark and write benchmarks/results/forecast.json."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--warehouse", type=Path)
+    ap.add_argument("--landing", type=Path)
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--days", type=int, default=730)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count())
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--skip-sweep", action="store_true")
+    args = ap.parse_args()
+    import prophet  # noqa: F401  (import first: it resets the 'prophet' logger level)
+
+    logging.getLogger("cmdstanpy").disabled = True
+    logging.getLogger("prophet").setLevel(logging.ERROR)
+
+    t0 = time.perf_counter()
+    if args.warehouse:
+        source = {"warehouse": str(args.warehouse)}
+        demand = daily_demand_from_warehouse(args.warehouse)
+    else:
+        landing = args.landing
+        if landing is None:
+            from segmint.generate import generate
+
+            landing = Path(tempfile.mkdtemp(prefix="bench_forecast_")) / "landing"
+            generate(landing, customers=args.customers, days=args.days, seed=args.seed)
+        source = {
+            "landing": str(landing),
+            "customers": None if args.landing else args.customers,
+            "days": None if args.landing else args.days,
+        }
+        demand = daily_demand_from_landing(landing)
+    print(f"daily_demand: {len(demand)} rows in {time.perf_counter() - t0:.1f}s", flush=True)
+
+    params = ForecastParams(n_jobs=args.jobs, seed=args.seed)
+    report: dict[str, Any] = {
+        "source": source,
+        "machine": _machine(),
+        "daily_demand_rows": len(demand),
+        "dates": [str(demand["demand_date"].min()), str(demand["demand_date"].max())],
+        "n_categories": int(demand["category"].nunique()),
+        "n_regions": int(demand["store_region"].nunique()),
+        "params": params.to_json_dict(),
+    }
+
+    # 1. Accuracy: the full run (forecasts + rolling-origin backtests), in parallel.
+    report["load_before_run"] = _load()
+    t = time.perf_counter()
+    result = run_forecasting(demand, params, progress=_printer("run_forecasting"))
+    report["run_forecasting_seconds"] = round(time.perf_counter() - t, 2)
+    report["load_after_run"] = _load()
+    bt = result.backtests
+    total = bt[bt["series_key"] == "total"]
+    report["total_backtest"] = total.drop(columns=["model_version"]).to_dict(orient="records")
+    report["total_summary"] = {
+        model: {
+            "mase": round(float(g["mase"].mean()), 4),
+            "smape": round(float(g["smape"].mean()), 4),
+            "coverage": round(float(g["coverage"].mean()), 4),
+        }
+        for model, g in total.groupby("model")
+    }
+    report["by_level"] = result.summary["metrics"]["by_level"]
+    report["baseline_by_level"] = result.summary["baseline_metrics"]["seasonal_naive"]["by_level"]
+    report["win_rate_vs_seasonal_naive"] = result.summary["metrics"]["win_rate_vs_seasonal_naive"]
+    report["methods"] = result.summary["metrics"]["methods"]
+    report["n_series"] = result.summary["metrics"]["n_series"]
+    report["n_fits_with_backtests"] = result.summary["metrics"]["n_fits"]
+    print(json.dumps(report["total_summary"], indent=1), flush=True)
+
+    # 2. Speed: the forecast step over all series, parallel vs plain sequential loop. The
+    # machine may be shared: repeat interleaved, report every sample, compare the minima.
+    series = build_series(demand, params.levels, params.metric)
+    samples: dict[str, list[dict[str, float]]] = {"parallel": [], "same_code_1": [], "plain": []}
+    plain_fits = 0
+    for _ in range(args.repeats):
+        samples["plain"].append(_timed(lambda: plain_sequential_loop(series, params)))
+        samples["same_code_1"].append(
+            _timed(lambda: forecast_all(series, replace(params, n_jobs=1)))
+        )
+        samples["parallel"].append(_timed(lambda: forecast_all(series, params)))
+        print(f"  speed samples: {samples}", flush=True)
+    plain_fits = sum(len(f) >= params.min_history_days for f in series.values())
+    best = {k: min(v["wall"] for v in vals) for k, vals in samples.items()}
+    report["speed"] = {
+        "series": len(series),
+        "prophet_fits": plain_fits,
+        "workers": params.workers,
+        "repeats": args.repeats,
+        "samples": samples,
+        "parallel_seconds": best["parallel"],
+        "plain_sequential_loop_seconds": best["plain"],
+        "speedup_vs_plain_loop": round(best["plain"] / best["parallel"], 2),
+        "sequential_same_code_seconds": best["same_code_1"],
+        "speedup_from_processes_alone": round(best["same_code_1"] / best["parallel"], 2),
+        "plain_loop": "for each series: Prophet(defaults, uncertainty_samples=1000), same "
+        "seasonalities/holidays/transform, fit, predict(make_future_dataframe) = history + "
+        "horizon; one process",
+    }
+    print(json.dumps({k: v for k, v in report["speed"].items() if k != "samples"}), flush=True)
+
+    # 3. uncertainty_samples: predict time and coverage on the total series.
+    if not args.skip_sweep:
+        end = pd.Timestamp(demand["demand_date"].max())
+        report["uncertainty_sweep"] = uncertainty_sweep(
+            series["total"], params, end, [50, 100, 200, 500, 1000]
+        )
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=str))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

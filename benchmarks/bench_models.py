@@ -1,0 +1,248 @@
+"""Benchmark segmentation and churn on generated data through the real chain.
+
+generate -> ingest -> dbt (marts.customer_360, marts.customer_360_history, marts.fct_orders)
+-> ml.segmentation.segment and ml.churn.train_and_score_churn. Reports the issue's targets
+(churn ROC-AUC >= 0.80 and >= recency baseline + 0.05 on the held-out window, Brier below
+both baselines, segmentation silhouette >= 0.25 and bootstrap ARI >= 0.8), timings and the
+machine, and writes benchmarks/results/models.json. Targets are reported, not asserted.
+
+    .venv/bin/python benchmarks/bench_models.py --customers 20000
+    .venv/bin/python benchmarks/bench_models.py --warehouse path/to/segmint.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ml.churn import ChurnParams, train_and_score_churn  # noqa: E402
+from ml.features import label_query  # noqa: E402
+from ml.segmentation import SegmentationParams, segment  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results" / "models.json"
+DBT_PROJECT = ROOT / "dbt_project"
+TARGETS = {
+    "churn_roc_auc_min": 0.80,
+    "churn_auc_margin_over_recency": 0.05,
+    "segmentation_silhouette_min": 0.25,
+    "segmentation_bootstrap_ari_min": 0.8,
+}
+
+
+def _log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def build_warehouse(
+    workdir: Path, customers: int, days: int, seed: int, horizon: int, fmt: str = "csv"
+) -> Path:
+    """Generate landing files, ingest them and build the marts the models read."""
+    from dbt.cli.main import dbtRunner
+
+    from segmint.generate import generate
+    from segmint.ingest import ingest
+
+    landing, warehouse = workdir / "landing", workdir / "segmint.duckdb"
+    workdir.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    rows = generate(landing, customers=customers, days=days, seed=seed, fmt=fmt)
+    _log(f"generated {rows} in {time.perf_counter() - t:.0f}s")
+    for stale in (warehouse, Path(f"{warehouse}.wal")):
+        stale.unlink(missing_ok=True)
+    t = time.perf_counter()
+    ingest(landing, warehouse)
+    _log(f"ingested in {time.perf_counter() - t:.0f}s")
+    t = time.perf_counter()
+    os.environ["SEGMINT_WAREHOUSE"] = str(warehouse)
+    common = [
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(DBT_PROJECT),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+        "--vars",
+        json.dumps({"churn_horizon_days": horizon, "history_cutoffs": 3}),
+    ]
+    selection = ["--select", "+customer_360 +customer_360_history +fct_orders"]
+    for command in (["seed"], ["run", *selection]):
+        result = dbtRunner().invoke([*command, *common])
+        if not result.success:
+            raise SystemExit(f"dbt {command[0]} failed: {result.exception}")
+    _log(f"dbt built the marts in {time.perf_counter() - t:.0f}s")
+    return warehouse
+
+
+def read_frames(warehouse: Path, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """customer_360, customer_360_history and churn labels, as the lead's assets read them."""
+    with duckdb.connect(str(warehouse)) as con:
+        current = con.execute("select * from marts.customer_360").df()
+        history = con.execute("select * from marts.customer_360_history").df()
+        labels = con.execute(label_query(horizon)).df()
+    return current, history, labels
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    keys = ("n", "positive_rate", "roc_auc", "pr_auc", "brier", "log_loss", "lift_top_decile")
+    return {k: metrics.get(k) for k in keys}
+
+
+def data_profile(current: pd.DataFrame, history: pd.DataFrame, labels: pd.DataFrame) -> dict:
+    """What the generated data looks like to the models (to explain a missed target)."""
+    null_share = current.isna().mean().round(3)
+    by_cutoff = labels.groupby("cutoff_date")["churned"].agg(["size", "mean"])
+    return {
+        "customers": len(current),
+        "history_rows": len(history),
+        "purchasers_share": float((current["frequency"].fillna(0) >= 1).mean()),
+        "all_null_columns": sorted(null_share[null_share == 1.0].index.tolist()),
+        "category_share_columns": sum(c.startswith("cat_share_") for c in current.columns),
+        "label_rate_by_cutoff": {
+            str(pd.Timestamp(k).date()): {"n": int(r["size"]), "churn_rate": round(r["mean"], 4)}
+            for k, r in by_cutoff.iterrows()
+        },
+    }
+
+
+def main() -> None:
+    """Run the benchmark and write benchmarks/results/models.json."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--days", type=int, default=730)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--horizon", type=int, default=90)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "benchmarks" / "work" / "models")
+    parser.add_argument("--warehouse", type=Path, help="use an existing built warehouse")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--format", default="csv", choices=("csv", "parquet"))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    if args.warehouse:
+        warehouse = args.warehouse
+    else:
+        warehouse = build_warehouse(
+            args.workdir, args.customers, args.days, args.seed, args.horizon, args.format
+        )
+    build_s = time.perf_counter() - t0
+    current, history, labels = read_frames(warehouse, args.horizon)
+    _log(f"read {len(current)} customers, {len(history)} history rows, {len(labels)} labels")
+
+    t = time.perf_counter()
+    seg = segment(current, SegmentationParams(seed=args.seed, threads=args.threads))
+    seg_s = time.perf_counter() - t
+    _log(f"segmentation in {seg_s:.1f}s: k={seg.metrics['k']}")
+
+    t = time.perf_counter()
+    churn = train_and_score_churn(
+        history,
+        labels,
+        current,
+        ChurnParams(horizon_days=args.horizon, seed=args.seed, threads=args.threads),
+    )
+    churn_s = time.perf_counter() - t
+    _log(f"churn in {churn_s:.1f}s")
+
+    baselines = json.loads(churn.run_record["baseline_metrics"].iloc[0])
+    window = json.loads(churn.run_record["data_window"].iloc[0])
+    model = _summary(churn.metrics)
+    recency = _summary(baselines.get("recency", {}))
+    rfm = _summary(baselines.get("rfm_logistic", {}))
+    auc, rec_auc = model["roc_auc"] or float("nan"), recency["roc_auc"] or float("nan")
+    checks = {
+        "churn_roc_auc>=0.80": bool(auc >= TARGETS["churn_roc_auc_min"]),
+        "churn_auc>=recency+0.05": bool(auc >= rec_auc + TARGETS["churn_auc_margin_over_recency"]),
+        "churn_brier<both_baselines": bool(
+            model["brier"] < min(recency["brier"] or np.inf, rfm["brier"] or np.inf)
+        ),
+        "silhouette>=0.25": bool(seg.metrics["silhouette"] >= 0.25),
+        "bootstrap_ari>=0.8": bool(seg.metrics["bootstrap_ari_mean"] >= 0.8),
+    }
+    result = {
+        "data": {
+            "source": str(warehouse) if args.warehouse else "generated",
+            "customers_requested": None if args.warehouse else args.customers,
+            "days": None if args.warehouse else args.days,
+            "seed": args.seed,
+            **data_profile(current, history, labels),
+        },
+        "segmentation": {
+            "k": seg.metrics["k"],
+            "silhouette": seg.metrics["silhouette"],
+            "bootstrap_ari_mean": seg.metrics["bootstrap_ari_mean"],
+            "bootstrap_ari_min": seg.metrics["bootstrap_ari_min"],
+            "rfm_grid_baseline_silhouette": json.loads(seg.run_record["baseline_metrics"][0])[
+                "rfm_grid_silhouette"
+            ],
+            "k_search": seg.metrics["search"],
+            "segments": seg.profiles[["segment_id", "name", "size", "share"]].to_dict("records"),
+            "seconds": seg_s,
+        },
+        "churn": {
+            "model": model,
+            "recency_baseline": recency,
+            "rfm_logistic_baseline": rfm,
+            "data_window": window,
+            "calibration_split": churn.metrics.get("calibration_split"),
+            "risk_bands": churn.metrics.get("risk_band_counts"),
+            "fairness_flags": churn.metrics.get("fairness_flags"),
+            "features": churn.metrics.get("features"),
+            "example_drivers": churn.scores.loc[churn.scores["risk_band"] == "high", "top_drivers"]
+            .head(5)
+            .tolist(),
+            "seconds": churn_s,
+        },
+        "targets": TARGETS,
+        "checks": checks,
+        "timing": {"build_seconds": build_s, "total_seconds": time.perf_counter() - t0},
+        "machine": {
+            "nproc": os.cpu_count(),
+            "load_average": os.getloadavg(),
+            "python": platform.python_version(),
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(_round(result), indent=2, default=str))
+    _log(f"wrote {args.out}")
+    print(
+        json.dumps(
+            _round({"checks": checks, "model": model, "recency": recency, "rfm": rfm}), indent=2
+        )
+    )
+    print(
+        json.dumps(
+            _round(
+                {k: result["segmentation"][k] for k in ("k", "silhouette", "bootstrap_ari_mean")}
+            )
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
