@@ -1,0 +1,96 @@
+{#- Small cross-database helpers that dbt-core does not ship. -#}
+
+{#- SHA-256 hex digest of a text expression (pseudonymous keys). -#}
+{% macro sha256(expr) -%}
+    {{ return(adapter.dispatch('sha256', 'segmint')(expr)) }}
+{%- endmacro %}
+
+{% macro default__sha256(expr) -%}
+    sha2(cast({{ expr }} as {{ dbt.type_string() }}), 256)
+{%- endmacro %}
+
+{% macro duckdb__sha256(expr) -%}
+    sha256(cast({{ expr }} as {{ dbt.type_string() }}))
+{%- endmacro %}
+
+{% macro postgres__sha256(expr) -%}
+    encode(sha256(convert_to(cast({{ expr }} as {{ dbt.type_string() }}), 'UTF8')), 'hex')
+{%- endmacro %}
+
+{#- Division that yields null instead of an error when the denominator is 0 or null. -#}
+{% macro safe_divide(numerator, denominator) -%}
+    (cast({{ numerator }} as {{ type_double() }}) / nullif(cast({{ denominator }} as {{ type_double() }}), 0))
+{%- endmacro %}
+
+{#- Integers 0 .. 10^digits - 1 as a subquery with column n (portable, no generate_series). -#}
+{% macro integers(digits=5) -%}
+    (
+        select
+            {%- for i in range(digits) %}
+            d{{ i }}.n * {{ 10 ** i }}{{ ' +' if not loop.last }}
+            {%- endfor %} as n
+        from
+            {%- for i in range(digits) %}
+            (
+                select 0 as n union all select 1 union all select 2 union all select 3
+                union all select 4 union all select 5 union all select 6 union all select 7
+                union all select 8 union all select 9
+            ) as d{{ i }}{{ ',' if not loop.last }}
+            {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- Calendar days between two date expressions (inclusive) as rows with column date_day. -#}
+{% macro days_between(start_date, end_date) -%}
+    (
+        select cast({{ dbt.dateadd('day', 'integers.n', 'bounds.start_date') }} as date) as date_day
+        from
+            (select cast({{ start_date }} as date) as start_date, cast({{ end_date }} as date) as end_date) as bounds
+            inner join {{ integers(5) }} as integers
+                on integers.n <= {{ dbt.datediff('bounds.start_date', 'bounds.end_date', 'day') }}
+    )
+{%- endmacro %}
+
+{#- Lowercase slug of a category for column names: every non [a-z0-9] character becomes _. -#}
+{% macro slugify(value) -%}
+    {%- set slug = modules.re.sub('[^a-z0-9]', '_', (value | string).lower()) -%}
+    {{- return(slug if slug else 'unknown') -}}
+{%- endmacro %}
+
+{#- Lower-cased, trimmed text; empty strings become null. -#}
+{% macro clean_enum(expr) -%}
+    nullif(lower(trim(cast({{ expr }} as {{ dbt.type_string() }}))), '')
+{%- endmacro %}
+
+{#- Trimmed text; empty strings become null. -#}
+{% macro clean_text(expr) -%}
+    nullif(trim(cast({{ expr }} as {{ dbt.type_string() }})), '')
+{%- endmacro %}
+
+{#- The value of `value` on the row with the smallest `order_by` (ties broken by `tiebreak`),
+    ignoring rows where value is null. -#}
+{% macro arg_min(value, order_by, tiebreak) -%}
+    {{ return(adapter.dispatch('arg_min', 'segmint')(value, order_by, tiebreak)) }}
+{%- endmacro %}
+
+{% macro default__arg_min(value, order_by, tiebreak) -%}
+    min_by({{ value }}, case when {{ value }} is not null then
+        {{ dbt.concat([dbt.cast(order_by, dbt.type_string()), "'|'", tiebreak]) }} end)
+{%- endmacro %}
+
+{% macro duckdb__arg_min(value, order_by, tiebreak) -%}
+    arg_min({{ value }}, case when {{ value }} is not null then row({{ order_by }}, {{ tiebreak }}) end)
+{%- endmacro %}
+
+{#- A 64-bit float (dbt.type_float() is a 4-byte FLOAT on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'segmint')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    {{ dbt.type_float() }}
+{%- endmacro %}
+
+{% macro duckdb__type_double() -%}
+    double
+{%- endmacro %}

@@ -1,0 +1,100 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
+
+{#- One row per order line of a known order, with the order's customer, time, status and
+    region and the product's category and margin.
+    Incremental: every line of an order whose header, lines or products were loaded within
+    var('lookback_days') of the latest load is rewritten (delete+insert on order_id). -#}
+
+with
+
+orders as (
+
+    select * from {{ ref('stg_raw__orders') }}
+    where customer_id is not null and ordered_at is not null
+
+),
+
+order_lines as (
+
+    select * from {{ ref('int_order_items_enriched') }}
+
+),
+
+{% if is_incremental() %}
+
+changed_orders as (
+
+    select order_id from orders where _loaded_at > {{ incremental_load_bound() }}
+    union
+    select order_id from order_lines where _loaded_at > {{ incremental_load_bound() }}
+
+),
+
+scoped_lines as (
+
+    select order_lines.*
+    from order_lines
+    inner join changed_orders on order_lines.order_id = changed_orders.order_id
+
+),
+
+{% else %}
+
+scoped_lines as (
+
+    select * from order_lines
+
+),
+
+{% endif %}
+
+joined as (
+
+    select
+        -- ids
+        scoped_lines.order_item_id,
+        scoped_lines.order_id,
+        scoped_lines.product_id,
+        orders.customer_id,
+
+        -- order attributes
+        orders.ordered_at,
+        cast(orders.ordered_at as date) as order_date,
+        orders.status,
+        coalesce(orders.status = 'completed', false) as is_completed,
+        orders.channel,
+        orders.store_region,
+
+        -- product attributes
+        scoped_lines.category,
+        scoped_lines.brand,
+        scoped_lines.is_known_product,
+
+        -- numerics
+        scoped_lines.quantity,
+        scoped_lines.unit_price,
+        scoped_lines.discount_amount,
+        scoped_lines.line_revenue,
+        scoped_lines.unit_cost,
+        scoped_lines.line_cost,
+        scoped_lines.line_margin,
+
+        -- lineage
+        case
+            when orders._loaded_at > scoped_lines._loaded_at then orders._loaded_at
+            else scoped_lines._loaded_at
+        end as _loaded_at
+
+    from scoped_lines
+    inner join orders on scoped_lines.order_id = orders.order_id
+
+)
+
+select * from joined

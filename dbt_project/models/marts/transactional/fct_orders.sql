@@ -1,0 +1,104 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
+
+{#- One row per order (deduplicated), with line counts from its order items. Holds every
+    order: the as-of cut happens in the features, not here.
+    Incremental: orders whose header, lines or products were loaded within
+    var('lookback_days') of the latest load are rebuilt. -#}
+
+with
+
+orders as (
+
+    select * from {{ ref('stg_raw__orders') }}
+    where customer_id is not null and ordered_at is not null
+
+),
+
+order_lines as (
+
+    select * from {{ ref('int_order_items_enriched') }}
+
+),
+
+{% if is_incremental() %}
+
+changed_orders as (
+
+    select order_id from orders where _loaded_at > {{ incremental_load_bound() }}
+    union
+    select order_id from order_lines where _loaded_at > {{ incremental_load_bound() }}
+
+),
+
+scoped_orders as (
+
+    select orders.*
+    from orders
+    inner join changed_orders on orders.order_id = changed_orders.order_id
+
+),
+
+{% else %}
+
+scoped_orders as (
+
+    select * from orders
+
+),
+
+{% endif %}
+
+line_totals as (
+
+    select
+        order_lines.order_id,
+        count(*) as items,
+        sum(order_lines.quantity) as units,
+        case
+            when count(*) = count(order_lines.line_margin) then round(sum(order_lines.line_margin), 6)
+        end as gross_margin,
+        max(order_lines._loaded_at) as lines_loaded_at
+    from order_lines
+    inner join scoped_orders on order_lines.order_id = scoped_orders.order_id
+    group by order_lines.order_id
+
+)
+
+select
+    -- ids
+    scoped_orders.order_id,
+    scoped_orders.customer_id,
+
+    -- timestamps
+    scoped_orders.ordered_at,
+    cast(scoped_orders.ordered_at as date) as order_date,
+
+    -- enums
+    scoped_orders.status,
+    scoped_orders.channel,
+    scoped_orders.store_region,
+
+    -- numerics
+    scoped_orders.total_amount,
+    scoped_orders.discount_amount,
+    scoped_orders.currency,
+    cast(line_totals.items as {{ dbt.type_bigint() }}) as items,
+    cast(line_totals.units as {{ dbt.type_bigint() }}) as units,
+    coalesce(scoped_orders.status = 'completed', false) as is_completed,
+    line_totals.gross_margin,
+
+    -- lineage
+    case
+        when line_totals.lines_loaded_at > scoped_orders._loaded_at then line_totals.lines_loaded_at
+        else scoped_orders._loaded_at
+    end as _loaded_at
+
+from scoped_orders
+left join line_totals on scoped_orders.order_id = line_totals.order_id

@@ -1,0 +1,41 @@
+{#- One row per (order_id, product_id): the latest load wins; then renamed, cast and cleaned. -#}
+
+with
+
+source as (
+
+    {{ deduplicate(
+        relation=source('raw', 'order_items'),
+        key="case when trim(order_id) <> '' and trim(product_id) <> '' then trim(order_id) || '|' || trim(product_id) end",
+        order_by='_loaded_at desc nulls last, _source_file desc, _source_line desc',
+        columns=raw_columns('order_items')
+    ) | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        case
+            when trim(order_id) <> '' and trim(product_id) <> ''
+                then {{ dbt.hash(dbt.concat(["trim(order_id)", "'|'", "trim(product_id)"])) }}
+        end as order_item_id,
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('product_id') }} as product_id,
+
+        -- numerics
+        cast(quantity as {{ dbt.type_int() }}) as quantity,
+        cast(unit_price as {{ type_double() }}) as unit_price,
+        cast(coalesce(discount_amount, 0) as {{ type_double() }}) as discount_amount,
+
+        -- lineage
+        _source_file,
+        _source_line,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+
+    from source
+
+)
+
+select * from renamed

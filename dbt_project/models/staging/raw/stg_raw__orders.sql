@@ -1,0 +1,45 @@
+{#- One row per order_id: the latest load wins; then renamed, cast and cleaned. -#}
+
+with
+
+source as (
+
+    {{ deduplicate(
+        relation=source('raw', 'orders'),
+        key="trim(order_id)",
+        order_by='_loaded_at desc nulls last, _source_file desc, _source_line desc',
+        columns=raw_columns('orders')
+    ) | indent(4) }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        {{ clean_text('order_id') }} as order_id,
+        {{ clean_text('customer_id') }} as customer_id,
+
+        -- enums
+        {{ clean_enum('status') }} as status,
+        {{ clean_enum('channel') }} as channel,
+        {{ clean_enum('store_region') }} as store_region,
+        upper({{ clean_text('currency') }}) as currency,
+
+        -- numerics
+        cast(total_amount as {{ type_double() }}) as total_amount,
+        cast(coalesce(discount_amount, 0) as {{ type_double() }}) as discount_amount,
+
+        -- timestamps
+        cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,
+
+        -- lineage
+        _source_file,
+        _source_line,
+        cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
+
+    from source
+
+)
+
+select * from renamed
