@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.dbt.assets import DBT_ASSETS
-from orchestration.dbt.project import dbt_project
-from orchestration.ingest.assets import RAW_KEYS, raw_tables
+from orchestration.dbt.project import DBT_EXECUTABLE, dbt_project
+from orchestration.ingest.assets import raw_tables
 from orchestration.ingest.sensors import build_landing_sensor
 from orchestration.publish.assets import build_publish_asset
 from orchestration.resources import WarehouseResource
@@ -19,21 +17,12 @@ from segmint.settings import Settings
 PUBLISHED_PREFIXES = ("marts", "ml", "activation")
 
 
-def domain_assets() -> list[dg.AssetsDefinition]:
-    """Every asset before publish (later domains append here)."""
-    from orchestration.activation.assets import ACTIVATION_ASSETS
+def domain_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    """Every asset before publish: ingest, dbt, ml, activation."""
+    from orchestration.activation.assets import build_activation_assets
     from orchestration.ml.assets import ML_ASSETS
 
-    return [raw_tables, *DBT_ASSETS, *ML_ASSETS, *ACTIVATION_ASSETS]
-
-
-def freshness_checks() -> list[dg.AssetChecksDefinition]:
-    """Raw tables should be loaded at least daily (evaluated by a sensor, WARN)."""
-    return list(
-        dg.build_last_update_freshness_checks(
-            assets=list(RAW_KEYS.values()), lower_bound_delta=timedelta(hours=26)
-        )
-    )
+    return [raw_tables, *DBT_ASSETS, *ML_ASSETS, *build_activation_assets(settings)]
 
 
 def quality_checks() -> list[dg.AssetChecksDefinition]:
@@ -42,9 +31,11 @@ def quality_checks() -> list[dg.AssetChecksDefinition]:
     return list(QUALITY_CHECKS)
 
 
-def build_definitions(settings: Settings) -> dg.Definitions:
-    assets = domain_assets()
-    freshness = freshness_checks()
+def build_definitions(
+    settings: Settings, extra_checks: list[dg.AssetChecksDefinition] | None = None
+) -> dg.Definitions:
+    """The whole code location for these settings (extra_checks: added asset checks)."""
+    assets = domain_assets(settings)
     upstream = sorted(
         {key for a in assets for key in a.keys if key.path[0] in PUBLISHED_PREFIXES},
         key=lambda k: k.to_user_string(),
@@ -52,16 +43,13 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     publish = build_publish_asset(upstream)
     return dg.Definitions(
         assets=[*assets, publish],
-        asset_checks=[*freshness, *quality_checks()],
+        asset_checks=[*quality_checks(), *(extra_checks or [])],
         jobs=[PIPELINE_JOB],
         schedules=[build_nightly_schedule(settings.schedule_cron, settings.schedule_timezone)],
-        sensors=[
-            build_landing_sensor(PIPELINE_JOB, settings.landing.resolve()),
-            dg.build_sensor_for_freshness_checks(freshness_checks=freshness),
-        ],
+        sensors=[build_landing_sensor(PIPELINE_JOB, settings.landing.resolve())],
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
-            "dbt": DbtCliResource(project_dir=dbt_project),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
         },
         executor=dg.in_process_executor,
     )

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import dagster as dg
 from rich.console import Console
 from rich.table import Table
 
+from segmint.errors import SegmintError
 from segmint.settings import Settings
 
 DAGSTER_YAML = """\
@@ -31,7 +33,7 @@ telemetry:
 
 def dagster_home(settings: Settings) -> Path:
     """A persistent Dagster instance next to the warehouse, so runs show in the UI."""
-    home = Path(os.environ.get("DAGSTER_HOME") or settings.warehouse.resolve().parent / "dagster")
+    home = settings.warehouse.resolve().parent / "dagster"
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
     if not cfg.exists():
@@ -108,29 +110,34 @@ def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, con
 
 
 def run_pipeline(
-    settings: Settings, selection: str | None = None, console: Console | None = None
+    settings: Settings,
+    selection: str | None = None,
+    console: Console | None = None,
+    extra_checks: list[dg.AssetChecksDefinition] | None = None,
 ) -> RunSummary:
     """Materialize the selected assets (default: all) in this process, one writer at a time."""
     console = console or Console(stderr=True)
     prepare_environment(settings)
     from orchestration.build import build_definitions
 
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def("segmint_pipeline")
-    asset_selection = None
+    defs = build_definitions(settings, extra_checks=extra_checks)
+    job_name = "segmint_pipeline"
     if selection:
         graph = defs.resolve_asset_graph()
-        asset_selection = list(dg.AssetSelection.from_string(selection).resolve(graph))
-        if not asset_selection:
-            from segmint.errors import SegmintError
-
+        try:
+            picked = dg.AssetSelection.from_string(selection).resolve(graph)
+        except Exception as exc:
+            raise SegmintError(f"invalid selection {selection!r}: {exc}") from None
+        if not picked:
             raise SegmintError(f"selection {selection!r} matches no asset")
+        # A multi-asset step writes all its tables at once: select it whole (with its checks).
+        keys = {k for key in picked for k in defs.resolve_assets_def(key).keys}
+        job_name = "segmint_selection"
+        picked_job = dg.define_asset_job(job_name, selection=dg.AssetSelection.assets(*keys))
+        defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[picked_job]))
+    job = defs.resolve_job_def(job_name)
     instance = dg.DagsterInstance.get()
-    run_id = dg.make_new_run_id() if hasattr(dg, "make_new_run_id") else None
-    if run_id is None:
-        from dagster._core.utils import make_new_run_id
-
-        run_id = make_new_run_id()
+    run_id = str(uuid.uuid4())
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(instance, run_id, stop, console), daemon=True)
     watcher.start()
@@ -138,8 +145,10 @@ def run_pipeline(
     error = None
     try:
         result = job.execute_in_process(
+            # Dagster's own console log is replaced by the progress display and summary;
+            # everything stays in the run's event log (segmint ui shows it).
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
             instance=instance,
-            asset_selection=asset_selection,
             run_id=run_id,
             raise_on_error=False,
             tags={"segmint/trigger": "cli"},

@@ -233,3 +233,144 @@ def ui(
 
 def main() -> None:  # pragma: no cover
     app()
+
+
+audiences_app = typer.Typer(
+    help="Audiences: list, validate, preview and export.", no_args_is_help=True
+)
+app.add_typer(audiences_app, name="audiences")
+
+AudFolderOpt = Annotated[
+    Path | None, typer.Option("--audiences", help="Folder of audience YAML (SEGMINT_AUDIENCES)")
+]
+
+
+def _dbt_manifest() -> Path | None:
+    manifest = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / "manifest.json"
+    return manifest if manifest.exists() else None
+
+
+def _working_con(s: Settings):
+    import duckdb
+
+    if not s.warehouse.exists():
+        raise SegmintError(f"no warehouse at {s.warehouse}: run `segmint run` first")
+    return duckdb.connect(str(s.warehouse))
+
+
+@audiences_app.command("list")
+@user_errors
+def audiences_list(audiences: AudFolderOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Audiences defined (YAML and dbt models tagged `audience`) and their last exports."""
+    from segmint.activation import last_runs, validate_audiences
+
+    s = _settings(audiences=audiences, warehouse=warehouse)
+    found, problems = validate_audiences(s.audiences, dbt_manifest=_dbt_manifest())
+    runs: dict[str, list[dict[str, Any]]] = {}
+    if s.warehouse.exists():
+        con = _working_con(s)
+        try:
+            for r in last_runs(con):
+                runs.setdefault(r["audience"], []).append(r)
+        finally:
+            con.close()
+    table = Table("audience", "destinations", "holdout", "last export", title="audiences")
+    for a in found:
+        last = ", ".join(
+            f"{r['destination']}: {r['status']} ({r['exported']} sent)"
+            for r in runs.get(a.name, [])
+        )
+        dests = ", ".join(d.destination_name for d in a.destinations)
+        table.add_row(a.name, dests, f"{a.holdout_share:.0%}", last or "never")
+    out.print(table)
+    for p in problems:
+        console.print(f"[red]invalid[/] {p}")
+    if problems:
+        raise typer.Exit(1)
+
+
+@audiences_app.command("validate")
+@user_errors
+def audiences_validate(audiences: AudFolderOpt = None, warehouse: WarehouseOpt = None) -> None:
+    """Check every audience against the real columns and types of customer_targeting."""
+    from segmint.activation import validate_audiences
+
+    s = _settings(audiences=audiences, warehouse=warehouse)
+    con = _working_con(s) if s.warehouse.exists() else None
+    try:
+        found, problems = validate_audiences(s.audiences, con, dbt_manifest=_dbt_manifest())
+    finally:
+        if con is not None:
+            con.close()
+    for p in problems:
+        console.print(f"[red]invalid[/] {p}")
+    if con is None:
+        console.print("[yellow]no warehouse yet: checked structure only, not columns/types[/]")
+    out.print(f"{len(found)} valid audience(s), {len(problems)} problem(s)")
+    if problems:
+        raise typer.Exit(1)
+
+
+@audiences_app.command("preview")
+@user_errors
+def audiences_preview(
+    name: Annotated[str, typer.Argument(help="Audience name")],
+    limit: Annotated[int, typer.Option(help="Sample rows to show")] = 10,
+    audiences: AudFolderOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Who would be exported now (counts and a masked sample); changes nothing."""
+    from segmint.activation import get_audience, preview_audience
+
+    s = _settings(audiences=audiences, warehouse=warehouse)
+    con = _working_con(s)
+    try:
+        aud = get_audience(name, s.audiences, con, dbt_manifest=_dbt_manifest())
+        preview = preview_audience(con, aud, s.holdout_salt, limit=limit)
+    finally:
+        con.close()
+    counts = Table("what", "customers", title=f"audience {name} now")
+    for label in ("matched", "members", "holdout", "would_export"):
+        counts.add_row(label.replace("_", " "), f"{getattr(preview, label):,}")
+    counts.add_row("excluded: no consent", f"{preview.excluded_no_consent:,}")
+    counts.add_row("excluded: erased", f"{preview.excluded_erased:,}")
+    out.print(counts)
+    if preview.sample:
+        sample = Table(*preview.sample[0].keys(), title="sample (contact fields masked)")
+        for row in preview.sample:
+            sample.add_row(*("" if v is None else str(v) for v in row.values()))
+        out.print(sample)
+
+
+@audiences_app.command("export")
+@user_errors
+def audiences_export(
+    name: Annotated[str, typer.Argument(help="Audience name")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Destination or format: hubspot, salesforce, mailchimp, google_ads, meta, "
+            "csv, parquet, jsonl, postgres",
+        ),
+    ],
+    mode: Annotated[str, typer.Option(help="full or delta")] = "delta",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Export folder")] = None,
+    audiences: AudFolderOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Export one audience (consent and erasure enforced; holdout never sent)."""
+    from segmint.activation import export_audience, get_audience
+
+    s = _settings(audiences=audiences, warehouse=warehouse, exports=out_dir)
+    con = _working_con(s)
+    try:
+        aud = get_audience(name, s.audiences, con, dbt_manifest=_dbt_manifest())
+        result = export_audience(con, aud, to, s.exports, mode, s.holdout_salt)
+    finally:
+        con.close()
+    meta = result.metadata()
+    table = Table("what", "value", title=f"export {name} → {to} ({mode})")
+    for k, v in meta.items():
+        table.add_row(str(k), str(v))
+    out.print(table)

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     churn_horizon_days: int = Field(90, description="Churn = no purchase within this many days")
     forecast_horizon_days: int = Field(90, description="Days ahead to forecast")
     holdout_salt: str = Field("segmint", description="Salt of the audience holdout hash")
+    churn_history_cutoffs: int = Field(3, description="Earlier cutoffs stacked for churn training")
+    segment_k_min: int = Field(3, description="Fewest segments to try")
+    segment_k_max: int = Field(10, description="Most segments to try")
+    segment_bootstrap: int = Field(10, description="Bootstrap resamples for segment stability")
+    forecast_levels: str = Field(
+        "total,category,region,category_region", description="Forecast series levels (comma list)"
+    )
+    forecast_metric: str = Field("orders", description="orders, units or revenue")
+    forecast_backtest_cutoffs: int = Field(4, description="Rolling-origin backtest cutoffs")
+    forecast_country_holidays: str = Field("US", description="Prophet holiday calendar country")
 
     @classmethod
     def settings_customise_sources(

@@ -1,7 +1,5 @@
 """dbt models as Dagster assets: plain models, incremental facts, snapshots, targeting."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -14,6 +12,7 @@ from dagster_dbt import (
     DbtCliResource,
     dbt_assets,
 )
+from pydantic import Field
 
 from orchestration.dbt.project import dbt_project, prepare_manifest
 from orchestration.resources import WRITER_POOL, WarehouseResource
@@ -22,7 +21,6 @@ if dbt_project.preparer is not None:
     dbt_project.prepare_if_dev()
 prepare_manifest()
 
-INCREMENTAL = "config.materialized:incremental"
 SNAPSHOTS = "resource_type:snapshot"
 TARGETING = "path:models/marts/activation tag:audience"
 
@@ -76,10 +74,13 @@ def run_dbt(
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
     command: str = "build",
+    full_refresh: bool = False,
 ) -> Iterator[Any]:
     """Run dbt for the selected nodes, then attach row counts to every materialization."""
     warehouse.export_env()
     args = [command, "--vars", json.dumps(dbt_vars(warehouse))]
+    if full_refresh:
+        args.append("--full-refresh")
     invocation = dbt.cli(args, context=context, raise_on_error=False)
     events = list(invocation.stream())
     keys = [
@@ -107,35 +108,32 @@ def run_dbt(
         )
 
 
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = Field(
+        False, description="Rebuild incremental models from scratch (dbt --full-refresh)"
+    )
+
+
+# Plain and incremental models run in one dbt invocation: relationship tests on the
+# incremental facts point at dimensions, and dbt orders those tests after both parents
+# exist; a separate Dagster op for the facts would run them before the dimension is built.
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    exclude=f"{INCREMENTAL} {SNAPSHOTS} {TARGETING}",
+    exclude=f"{SNAPSHOTS} {TARGETING}",
     dagster_dbt_translator=translator,
     name="dbt_models",
     pool=WRITER_POOL,
-)
-def dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-):
-    """Staging views, intermediate and mart tables (full rebuild each run)."""
-    yield from run_dbt(context, dbt, warehouse)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=INCREMENTAL,
-    dagster_dbt_translator=translator,
-    name="dbt_incremental",
-    pool=WRITER_POOL,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def dbt_incremental(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+def dbt_models(
+    context: dg.AssetExecutionContext,
+    config: DbtBuildConfig,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
 ):
-    """Event- and order-derived facts, merged incrementally with a lookback for late rows."""
-    yield from run_dbt(context, dbt, warehouse)
+    """Staging views, intermediate tables, incremental facts (lookback for late rows), marts."""
+    yield from run_dbt(context, dbt, warehouse, full_refresh=config.full_refresh)
 
 
 @dbt_assets(
@@ -168,4 +166,4 @@ def dbt_targeting(
     yield from run_dbt(context, dbt, warehouse)
 
 
-DBT_ASSETS = [dbt_models, dbt_incremental, dbt_snapshots, dbt_targeting]
+DBT_ASSETS = [dbt_models, dbt_snapshots, dbt_targeting]

@@ -11,6 +11,9 @@ from dagster_dbt import DbtProject
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
+# The dbt next to this interpreter (the venv's), so no PATH setup is needed.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
@@ -29,8 +32,7 @@ def prepare_manifest(force: bool = False) -> Path:
     if force or not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
         env = {**os.environ}
         env.setdefault("SEGMINT_WAREHOUSE", str(DBT_DIR.parent / "warehouse" / "segmint.duckdb"))
-        dbt = Path(sys.executable).with_name("dbt")
-        cmd = [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet"]
+        cmd = [DBT_EXECUTABLE, "parse", "--quiet"]
         cmd += ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_DIR)
         if proc.returncode != 0:

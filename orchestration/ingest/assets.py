@@ -1,8 +1,7 @@
 """Ingest: one asset per raw table, loaded from the landing folder by segmint.ingest."""
 
-from __future__ import annotations
-
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -20,6 +19,10 @@ RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in TABLES}
             group_name="raw",
             description=f"raw.{name}: typed rows of landing files; bad rows in quarantine.{name}",
             kinds={"duckdb"},
+            # Raw tables should be loaded nightly: warn after 26 h, fail after 50 h.
+            freshness_policy=dg.FreshnessPolicy.time_window(
+                fail_window=timedelta(hours=50), warn_window=timedelta(hours=26)
+            ),
         )
         for name in TABLES
     ],

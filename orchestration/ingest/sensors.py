@@ -1,7 +1,5 @@
 """A sensor that starts ingest and everything downstream when new files land."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 from pathlib import Path
@@ -23,7 +21,7 @@ def landing_fingerprint(landing: Path) -> dict[str, str]:
     return found
 
 
-def build_landing_sensor(job: dg.UnresolvedAssetJobDefinition, landing: Path):
+def build_landing_sensor(job, landing: Path) -> dg.SensorDefinition:
     """Request a run of `job` whenever files were added or changed since the last tick."""
 
     @dg.sensor(

@@ -1,7 +1,5 @@
 """Publish: swap in a read-only snapshot for analysts, only after blocking checks passed."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from pathlib import Path
 

@@ -1,0 +1,204 @@
+"""The Dagster code location end to end: loads, materializes twice, schedules, sensors,
+blocking checks, readers during a run, and the UI serving the asset graph."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.runner import prepare_environment, run_pipeline
+from segmint.warehouse import read_manifest, verify_published
+from tests.conftest import make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory, sample_landing):
+    root = tmp_path_factory.mktemp("orch")
+    landing = root / "landing"
+    shutil.copytree(sample_landing, landing)
+    return make_settings(root, landing)
+
+
+@pytest.fixture(scope="module")
+def first_run(settings):
+    summary = run_pipeline(settings)
+    assert summary.success, summary.render()
+    return summary
+
+
+def test_definitions_validate(settings) -> None:
+    env = {**os.environ, "SEGMINT_WAREHOUSE": str(settings.warehouse)}
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dagster")),
+            "definitions",
+            "validate",
+            "-m",
+            "orchestration.definitions",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_full_graph_materializes_and_publishes(first_run, settings) -> None:
+    mats = first_run.materialized
+    for key in ("raw/orders", "marts/customer_360", "marts/daily_demand", "publish/snapshot"):
+        assert key in mats, sorted(mats)
+    assert mats["raw/orders"] > 0
+    assert mats["marts/customer_360"] > 0
+    counts = read_manifest(settings.published_path)
+    assert counts["marts.customer_360"] == mats["marts/customer_360"]
+    assert verify_published(settings.published_path) == {}
+
+
+def test_second_run_in_a_row_succeeds_and_skips_loaded_files(first_run, settings) -> None:
+    before = read_manifest(settings.published_path)
+    stop = settings.warehouse.parent / "stop-reader"
+    stop.unlink(missing_ok=True)
+    reader = textwrap.dedent(
+        f"""
+        import duckdb, os, time
+        errors = reads = 0
+        while not os.path.exists({str(stop)!r}):
+            try:
+                con = duckdb.connect({str(settings.published_path)!r}, read_only=True)
+                con.execute("select count(*) from marts.customer_360").fetchone()
+                con.close()
+                reads += 1
+            except Exception as exc:
+                errors += 1
+                print(repr(exc), flush=True)
+            time.sleep(0.05)
+        print("ERRORS", errors, "READS", reads)
+        """
+    )
+    # An analyst holding and querying the published file during the whole run.
+    proc = subprocess.Popen([sys.executable, "-c", reader], stdout=subprocess.PIPE, text=True)
+    try:
+        summary = run_pipeline(settings)
+    finally:
+        stop.touch()
+        out, _ = proc.communicate(timeout=60)
+    assert summary.success, summary.render()
+    assert "ERRORS 0 " in out, out
+    assert int(out.split("READS")[1]) > 0
+    assert summary.materialized["raw/orders"] == first_run.materialized["raw/orders"]
+    assert read_manifest(settings.published_path) == before
+
+
+def test_failing_blocking_check_keeps_previous_snapshot(first_run, settings) -> None:
+    before = read_manifest(settings.published_path)
+    mtime = settings.published_path.stat().st_mtime_ns
+
+    @dg.asset_check(asset=dg.AssetKey(["marts", "customer_360"]), blocking=True)
+    def customer_count_matches_crm(context) -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="customer count differs from the CRM's",
+        )
+
+    summary = run_pipeline(settings, extra_checks=[customer_count_matches_crm])
+    assert not summary.success
+    assert any("customer_count_matches_crm" in c for c in summary.failed_checks)
+    assert "publish/snapshot" not in summary.materialized
+    assert settings.published_path.stat().st_mtime_ns == mtime
+    assert read_manifest(settings.published_path) == before
+
+
+def test_schedule_and_sensor_evaluate(settings, tmp_path) -> None:
+    from orchestration.build import build_definitions
+
+    prepare_environment(settings)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    defs = build_definitions(
+        settings.model_copy(
+            update={
+                "landing": landing,
+                "schedule_cron": "30 2 * * *",
+                "schedule_timezone": "Europe/Berlin",
+            }
+        )
+    )
+    schedule = defs.resolve_schedule_def("nightly")
+    assert schedule.cron_schedule == "30 2 * * *"
+    assert schedule.execution_timezone == "Europe/Berlin"
+    with dg.build_schedule_context() as ctx:
+        requests = list(schedule.evaluate_tick(ctx).run_requests or [])
+    assert len(requests) == 1
+    sensor = defs.resolve_sensor_def("new_landing_files")
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance, cursor=None)
+        first = sensor.evaluate_tick(ctx)
+        assert not first.run_requests and first.skip_message
+        (landing / "orders_2026.csv").write_text(
+            "order_id,customer_id,ordered_at\n1,c1,2026-01-01\n"
+        )
+        ctx = dg.build_sensor_context(instance=instance, cursor=None)
+        second = sensor.evaluate_tick(ctx)
+        assert len(second.run_requests) == 1
+        ctx = dg.build_sensor_context(instance=instance, cursor=second.cursor)
+        third = sensor.evaluate_tick(ctx)
+        assert not third.run_requests
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ui_serves_asset_graph_from_raw_to_publish(settings) -> None:
+    port = _free_port()
+    env = {**os.environ, "SEGMINT_WAREHOUSE": str(settings.warehouse)}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("segmint")), "ui", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        query = json.dumps({"query": "{ assetNodes { assetKey { path } } }"}).encode()
+        deadline = time.time() + 180
+        keys: set[str] = set()
+        while time.time() < deadline and not keys:
+            try:
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql",
+                    data=query,
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    nodes = json.load(resp)["data"]["assetNodes"]
+                keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
+            except Exception:
+                time.sleep(2)
+        assert {"raw/orders", "marts/customer_360", "publish/snapshot"} <= keys, sorted(keys)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
