@@ -33,8 +33,11 @@ def plot_series(
     fc = result.forecast
     ax.plot(recent["ds"], recent["y"], color="0.35", lw=0.8, label="actual")
     ax.plot(fc["ds"], fc["yhat"], color="C0", lw=1.4, label=f"forecast ({result.method})")
+    band = "interval"
+    if result.interval_scale is not None:
+        band += f" (out-of-sample calibrated, x{result.interval_scale:.2f})"
     ax.fill_between(
-        fc["ds"], fc["yhat_lower"], fc["yhat_upper"], color="C0", alpha=0.25, label="interval"
+        fc["ds"], fc["yhat_lower"], fc["yhat_upper"], color="C0", alpha=0.25, label=band
     )
     title = f"{series_key}: daily {metric}"
     if result.reason:

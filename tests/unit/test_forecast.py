@@ -1,4 +1,5 @@
-"""Demand forecast: series per level, fallback flags, non-negativity, as-of cut, determinism."""
+"""Demand forecast: series per level, fallback flags, non-negativity, as-of cut, determinism,
+out-of-sample interval calibration."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from ml.forecast import (
     FLAG_COLUMNS,
     FORECAST_COLUMNS,
     ForecastParams,
+    SeriesForecast,
     backtest_cutoffs,
     build_series,
+    calibrate_intervals,
+    conformal_factor,
+    conformity_scores,
     run_forecasting,
     score_forecast,
     seasonal_naive,
@@ -296,3 +301,116 @@ def test_backtest_cutoffs_span_the_last_year() -> None:
 def test_invalid_params_are_rejected(bad: dict) -> None:
     with pytest.raises(ValueError):
         ForecastParams(**bad)
+
+
+def test_conformal_factor_is_the_finite_sample_quantile() -> None:
+    scores = np.arange(1.0, 11.0)  # n = 10: ceil(11 * 0.8) = 9th smallest
+    assert conformal_factor(scores, 0.8) == 9.0
+    assert conformal_factor(scores[:3], 0.8) is None  # 80% needs >= 4 scores
+    fc = pd.DataFrame(
+        {
+            "ds": pd.date_range("2025-01-01", periods=4),
+            "yhat": 10.0,
+            "yhat_lower": [8.0, 8.0, 6.0, 8.0],
+            "yhat_upper": [11.0, 14.0, 12.0, 12.0],
+        }
+    )
+    actual = pd.DataFrame({"ds": fc["ds"], "y": [13.0, 12.0, 8.0, 10.0]})
+    np.testing.assert_allclose(conformity_scores(fc, actual), [3.0, 0.5, 0.5, 0.0])
+
+
+def _flat_forecast(start: pd.Timestamp, days: int, half_width: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ds": pd.date_range(start + pd.Timedelta(days=1), periods=days),
+            "yhat": 100.0,
+            "yhat_lower": 100.0 - half_width,
+            "yhat_upper": 100.0 + half_width,
+        }
+    )
+
+
+@pytest.mark.parametrize("sigma", [5.0, 10.0])
+def test_calibration_repairs_an_overconfident_interval_out_of_sample(sigma: float) -> None:
+    # y ~ N(100, sigma); the model claims 80% intervals half as wide as the truth needs.
+    horizon, future = 60, 4000
+    params = ForecastParams(
+        levels=("total",),
+        horizon_days=future,
+        backtest_cutoffs=4,
+        backtest_horizon_days=horizon,
+        backtest_window_days=4 * horizon,
+        country_holidays=None,
+        transform="none",
+    )
+    rng = np.random.default_rng(int(sigma))
+    end = pd.Timestamp("2025-12-31")
+    days = pd.date_range(end - pd.Timedelta(days=399), end)
+    series = {"total": pd.DataFrame({"ds": days, "y": rng.normal(100, sigma, len(days))})}
+    z80 = 1.2816
+    narrow = 0.5 * z80 * sigma
+    cutoffs = backtest_cutoffs(end, params)
+    fitted = {
+        ("total", c): SeriesForecast("total", "prophet", None, _flat_forecast(c, horizon, narrow))
+        for c in cutoffs
+    }
+    fitted["total", None] = SeriesForecast(
+        "total", "prophet", None, _flat_forecast(end, future, narrow)
+    )
+
+    calibrated = calibrate_intervals(series, fitted, cutoffs, end, params)
+    prod = calibrated["total", None]
+    assert prod.calibration_n == 4 * horizon  # every backtest window ends by `end`
+    assert prod.interval_scale == pytest.approx(2.0, rel=0.2)
+    fresh = rng.normal(100, sigma, future)  # data the calibration never saw
+    fc = prod.forecast
+    inside = (fresh >= fc["yhat_lower"]) & (fresh <= fc["yhat_upper"])
+    assert inside.mean() == pytest.approx(0.8, abs=0.04)
+    assert (fc["yhat_upper"] - fc["yhat"]).mean() == pytest.approx(z80 * sigma, rel=0.2)
+    # only earlier, complete windows calibrate a backtest origin: the earliest has none
+    assert calibrated["total", cutoffs[-1]].interval_scale is None
+    assert calibrated["total", cutoffs[0]].calibration_n == 3 * horizon
+
+
+def test_prophet_intervals_are_calibrated_and_follow_the_noise() -> None:
+    """End to end: 80% intervals cover ~80% of fresh data; twice the noise, ~twice the width."""
+    days, future = 300, 120
+    widths = {}
+    for sigma in (20.0, 40.0):
+        rng = np.random.default_rng(5)
+        dates = pd.date_range("2024-01-01", periods=days + future, freq="D")
+        y = np.round(500 * WEEKLY[dates.dayofweek] + rng.normal(0, sigma, len(dates)))
+        demand = pd.DataFrame(
+            {
+                "demand_date": dates,
+                "category": "c",
+                "store_region": "r",
+                "orders": np.maximum(y, 0),
+                "units": 0,
+                "revenue": 0.0,
+            }
+        )
+        params = ForecastParams(
+            levels=("total",),
+            horizon_days=future,
+            backtest_cutoffs=4,
+            backtest_horizon_days=28,
+            backtest_window_days=120,
+            transform="none",
+            country_holidays=None,
+            retail_events=False,
+            uncertainty_samples=100,
+            top_n_plots=0,
+            n_jobs=1,
+        )
+        result = run_forecasting(demand.iloc[:days], params)
+        fc = result.forecasts
+        truth = demand["orders"].iloc[days:].to_numpy()
+        coverage = ((truth >= fc["yhat_lower"]) & (truth <= fc["yhat_upper"])).mean()
+        assert 0.7 <= coverage <= 0.9, coverage
+        calibration = result.summary["metrics"]["interval_calibration"]
+        assert calibration["n_calibrated"] == 1
+        assert calibration["backtest_cutoffs_calibrated"] == 3
+        assert 0.5 < calibration["total_factor"] < 2.0
+        widths[sigma] = float((fc["yhat_upper"] - fc["yhat_lower"]).mean())
+    assert 1.6 < widths[40.0] / widths[20.0] < 2.5
