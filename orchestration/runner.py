@@ -45,6 +45,11 @@ def prepare_environment(settings: Settings) -> Path:
     """Export the settings the code location and dbt read, and return DAGSTER_HOME."""
     home = dagster_home(settings)
     os.environ["DAGSTER_HOME"] = str(home)
+    # dbt and dagster live next to this interpreter; subprocesses (dagster dev's code
+    # server, dagster-dbt's prepare_if_dev) find them without an activated venv.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     os.environ["SEGMINT_WAREHOUSE"] = str(settings.warehouse.resolve())
     os.environ["SEGMINT_LANDING"] = str(settings.landing.resolve())
     os.environ["SEGMINT_EXPORTS"] = str(settings.exports.resolve())

@@ -35,6 +35,23 @@ def collect_status(s: Settings) -> list[Table]:
             (n,) = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
             built.add_row(schema, name, f"{n:,}")
         tables.append(built)
+        has_runs = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'activation' and table_name = 'audience_runs'"
+        ).fetchone()[0]
+        if has_runs:
+            exports = Table("audience", "destination", "status", "sent", "file", title="exports")
+            for row in con.execute(
+                """
+                select audience, destination, status, exported, coalesce(file, '')
+                from activation.audience_runs
+                qualify row_number() over (
+                    partition by audience, destination order by started_at desc) = 1
+                order by 1, 2
+                """
+            ).fetchall():
+                exports.add_row(row[0], row[1], row[2], f"{row[3] or 0:,}", str(row[4]))
+            tables.append(exports)
     pub = s.published_path
     where = Table("what", "where", title="next steps")
     if pub.exists():

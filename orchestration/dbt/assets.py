@@ -1,6 +1,7 @@
 """dbt models as Dagster assets: plain models, incremental facts, snapshots, targeting."""
 
 import json
+import shutil
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -81,7 +82,11 @@ def run_dbt(
     args = [command, "--vars", json.dumps(dbt_vars(warehouse))]
     if full_refresh:
         args.append("--full-refresh")
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    # dbt's per-invocation target (logs, run_results) lives next to the warehouse, replaced
+    # each run, instead of piling up one copy per run inside the project.
+    target = warehouse.artifact_dir("dbt") / context.op.name
+    shutil.rmtree(target, ignore_errors=True)
+    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     events = list(invocation.stream())
     keys = [
         ev.asset_key
