@@ -1,0 +1,1 @@
+"""Scale runs and floor comparisons (not part of the test suite); `python -m benchmarks`."""
