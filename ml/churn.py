@@ -56,6 +56,9 @@ class ChurnParams:
     risk_bands: tuple[float, float] = (0.3, 0.6)
     calibration: Literal["isotonic", "sigmoid"] = "sigmoid"
     calibration_cv: Literal["grouped", "time"] = "grouped"
+    # One calibrated model (folds only produce calibration data) instead of one per fold:
+    # scoring and driver explanations then predict with 1 model, not 3.
+    calibration_ensemble: bool = False
     learning_rate: float = 0.05
     max_iter: int = 300
     max_leaf_nodes: int = 31
@@ -195,7 +198,9 @@ def fit_churn_model(examples: pd.DataFrame, params: ChurnParams) -> ChurnModel:
         ]
     )
     cv, how = _calibration_cv(examples, params.horizon_days, params.seed, params.calibration_cv)
-    model = CalibratedClassifierCV(pipeline, method=params.calibration, cv=cv, ensemble=True)
+    model = CalibratedClassifierCV(
+        pipeline, method=params.calibration, cv=cv, ensemble=params.calibration_ensemble
+    )
     model.fit(spec.frame(examples), examples["churned"].to_numpy())
     cutoffs = sorted({str(c.date()) for c in examples["cutoff_date"]})
     return ChurnModel(spec=spec, estimator=model, cutoffs=cutoffs, calibration_split=how)

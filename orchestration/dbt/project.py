@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,13 +27,24 @@ def _newest_source_mtime() -> float:
     return max(newest, (DBT_DIR / "dbt_project.yml").stat().st_mtime)
 
 
+def default_vars() -> dict[str, object]:
+    """dbt vars of a run from settings; parse with the same ones so partial parsing holds."""
+    from segmint.settings import get_settings
+
+    s = get_settings()
+    v: dict[str, object] = {"churn_horizon_days": s.churn_horizon_days}
+    if s.as_of:
+        v["as_of"] = s.as_of
+    return v
+
+
 def prepare_manifest(force: bool = False) -> Path:
     """Run `dbt parse` when the manifest is missing or older than the project's files."""
     manifest = dbt_project.manifest_path
     if force or not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
         env = {**os.environ}
         env.setdefault("SEGMINT_WAREHOUSE", str(DBT_DIR.parent / "warehouse" / "segmint.duckdb"))
-        cmd = [DBT_EXECUTABLE, "parse", "--quiet"]
+        cmd = [DBT_EXECUTABLE, "parse", "--quiet", "--vars", json.dumps(default_vars())]
         cmd += ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=DBT_DIR)
         if proc.returncode != 0:
