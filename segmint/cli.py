@@ -374,3 +374,35 @@ def audiences_export(
     for k, v in meta.items():
         table.add_row(str(k), str(v))
     out.print(table)
+
+
+@app.command()
+@user_errors
+def forget(
+    customer_id: Annotated[
+        str | None, typer.Option("--customer-id", help="customer_id of the person to erase")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="Email of the person to erase (any case)")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Erase one person from every layer and republish (right to erasure, no PII kept)."""
+    from segmint.erasure import forget as run_forget
+
+    s = _settings(warehouse=warehouse)
+    report = run_forget(s, customer_id=customer_id, email=email)
+    table = Table("layer", "rows deleted", title="erasure")
+    for layer, n in report.per_layer().items():
+        table.add_row(layer, f"{n:,}")
+    out.print(table)
+    if report.already_erased:
+        console.print("[yellow]already in the erasure ledger[/]: leftovers removed again")
+    if report.pending_removals:
+        console.print(
+            f"{report.pending_removals} audience membership(s) kept until the next export "
+            "sends their removal"
+        )
+    if report.published:
+        console.print(f"republished {report.published}")
+    console.print(f"ledger: {len(report.customer_id_hashes)} customer id hash(es) recorded")

@@ -1,0 +1,351 @@
+"""Right to erasure: remove one person from every layer of the warehouse and republish.
+
+`forget(settings, customer_id=..., email=...)`:
+
+1. resolves the person (by customer_id, or by lower(trim(email)) in raw.customers and
+   quarantine.customers) and collects their identifiers: customer ids, emails, order ids
+   and the anonymous ids seen only with them (pre-login browsing of their devices);
+2. in one transaction on the working warehouse deletes their rows from every base table
+   of raw, quarantine, staging, intermediate, marts (incl. the snapshot) and ml, matching
+   by column: customer_id, customer_key, email, order_id, anonymous_id; quarantine rows
+   are also matched on their text (a malformed row may carry the email in any column);
+   and records sha256(customer_id) in raw.erasure_ledger (no personal data), which makes
+   ingest quarantine their rows (reason erased_customer, values blanked) if an old file
+   is loaded again;
+3. purges activation history (segmint.activation.purge_erased) and the holdout rows of
+   current memberships (never sent, so nothing to withdraw). Current exported memberships
+   stay in activation.audience_membership (customer_id and customer_key only) until the next
+   export has sent their removal to the destination, which then deletes them;
+4. republishes the analyst snapshot (segmint.warehouse.publish) from the cleaned
+   warehouse, leaving out those pending membership rows.
+
+Aggregates without customer columns (daily_demand, cohort_retention, segment profiles)
+are not personal data; the next run rebuilds them without the person. Export files
+already delivered belong to their destination and are not touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from segmint.errors import SegmintError
+from segmint.settings import Settings
+from segmint.warehouse import PUBLISHED_SCHEMAS, list_tables, publish, write_json_atomic
+
+# Layers cleaned in the transaction (activation has its own purge, see purge_erased).
+ERASE_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml")
+# Bookkeeping tables: no personal data, never deleted from.
+KEEP_TABLES = frozenset({("raw", "load_ledger"), ("raw", "erasure_ledger")})
+LEDGER = "raw.erasure_ledger"
+
+
+def customer_id_hash(customer_id: str) -> str:
+    """What the ledger stores: lower-case hex SHA-256 of the trimmed customer_id."""
+    return hashlib.sha256(customer_id.strip().encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ErasureReport:
+    """What one erasure removed: rows per table (no personal data in here)."""
+
+    customer_id_hashes: list[str]
+    deleted: dict[str, int] = field(default_factory=dict)  # "schema.table" -> rows
+    activation_purged: int = 0
+    pending_removals: int = 0  # memberships kept until their removal is exported
+    already_erased: bool = False
+    published: Path | None = None
+
+    def per_layer(self) -> dict[str, int]:
+        """Rows deleted per schema (activation included)."""
+        layers = {s: 0 for s in ERASE_SCHEMAS}
+        for name, n in self.deleted.items():
+            schema = name.split(".", 1)[0]
+            layers[schema] = layers.get(schema, 0) + n
+        layers["activation"] = self.activation_purged
+        return layers
+
+    @property
+    def total(self) -> int:
+        """All rows deleted."""
+        return sum(self.per_layer().values())
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _base_tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tuple[str, str]]:
+    marks = ",".join("?" for _ in schemas)
+    rows = con.execute(
+        f"""
+        select table_schema, table_name from information_schema.tables
+        where table_catalog = current_database() and table_type = 'BASE TABLE'
+          and table_schema in ({marks})
+        order by 1, 2
+        """,
+        list(schemas),
+    ).fetchall()
+    return [(s, t) for s, t in rows]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ? "
+        "order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return {str(n): str(t) for n, t in rows}
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_catalog = current_database() "
+        "and table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _text(column: str) -> str:
+    return f"trim(cast({_q(column)} as varchar))"
+
+
+def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str | None) -> None:
+    """Fill temp tables _erase_ids / _erase_emails / _erase_orders / _erase_anon."""
+    con.execute("create or replace temp table _erase_ids (erase_id varchar)")
+    con.execute("create or replace temp table _erase_emails (erase_email varchar)")
+    has_raw = _has_table(con, "raw", "customers")
+    has_q = _has_table(con, "quarantine", "customers")
+    if customer_id is not None:
+        con.execute("insert into _erase_ids values (trim(?))", [customer_id])
+    if email is not None:
+        con.execute("insert into _erase_emails values (lower(trim(?)))", [email])
+        for schema, ok in (("raw", has_raw), ("quarantine", has_q)):
+            if ok:
+                con.execute(
+                    f"""
+                    insert into _erase_ids
+                    select distinct trim(customer_id) from {schema}.customers
+                    where lower(trim(email)) in (select erase_email from _erase_emails)
+                      and nullif(trim(customer_id), '') is not null
+                    """
+                )
+    # Every email the person used (an address change leaves old ones in older rows).
+    for schema, ok in (("raw", has_raw), ("quarantine", has_q)):
+        if ok:
+            con.execute(
+                f"""
+                insert into _erase_emails
+                select distinct lower(trim(email)) from {schema}.customers
+                where trim(customer_id) in (select erase_id from _erase_ids)
+                  and nullif(trim(email), '') is not null
+                """
+            )
+    con.execute(
+        "create or replace temp table _erase_ids as select distinct erase_id from _erase_ids"
+    )
+    con.execute(
+        "create or replace temp table _erase_emails as select distinct erase_email "
+        "from _erase_emails where erase_email is not null"
+    )
+    con.execute("create or replace temp table _erase_orders (erase_order varchar)")
+    for schema in ("raw", "quarantine"):
+        if _has_table(con, schema, "orders"):
+            con.execute(
+                f"""
+                insert into _erase_orders
+                select distinct trim(order_id) from {schema}.orders
+                where trim(customer_id) in (select erase_id from _erase_ids)
+                  and order_id is not null
+                """
+            )
+    # Anonymous ids seen with this person and with nobody else: their own devices.
+    con.execute("create or replace temp table _erase_anon (erase_anon varchar)")
+    if _has_table(con, "raw", "events"):
+        con.execute(
+            """
+            insert into _erase_anon
+            select anonymous_id from raw.events
+            where anonymous_id is not null and customer_id is not null
+            group by anonymous_id
+            having bool_and(customer_id in (select erase_id from _erase_ids))
+            """
+        )
+
+
+def _conditions(schema: str, columns: dict[str, str]) -> list[str]:
+    """SQL conditions that identify the person's rows in a table with these columns."""
+    names = {c.lower(): c for c in columns}
+    out: list[str] = []
+    if "customer_id" in names:
+        out.append(f"{_text(names['customer_id'])} in (select erase_id from _erase_ids)")
+    if "customer_key" in names:
+        out.append(f"{_text(names['customer_key'])} in (select sha256(erase_id) from _erase_ids)")
+    if "email" in names:
+        out.append(f"lower({_text(names['email'])}) in (select erase_email from _erase_emails)")
+    if "order_id" in names:
+        out.append(f"{_text(names['order_id'])} in (select erase_order from _erase_orders)")
+    if "anonymous_id" in names:
+        anon = f"{_text(names['anonymous_id'])} in (select erase_anon from _erase_anon)"
+        if "customer_id" in names:
+            anon = f"({anon} and {_q(names['customer_id'])} is null)"
+        out.append(anon)
+    if schema == "quarantine":
+        # Malformed rows may carry the person's values under any column.
+        for col, type_ in columns.items():
+            if col.startswith("_") or type_.upper() != "VARCHAR":
+                continue
+            out.append(f"{_text(col)} in (select erase_id from _erase_ids)")
+            out.append(
+                "exists (select 1 from _erase_emails e "
+                f"where contains(lower({_q(col)}), e.erase_email))"
+            )
+    return out
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise SegmintError(f"no warehouse at {path}: nothing to erase")
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SegmintError(
+            f"cannot open warehouse {path} for writing ({first}); is a run in progress? "
+            "Try again when it has finished."
+        ) from None
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _republish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> Path:
+    """Publish from a copy of the published schemas without any ledgered customer's rows."""
+    published = settings.published_path
+    src = published.with_name(f".{published.name}.erasure-{os.getpid()}.duckdb")
+    for leftover in (src, Path(f"{src}.wal")):
+        leftover.unlink(missing_ok=True)
+    erased = f"(select lower(customer_id_hash) from {LEDGER})"
+    try:
+        con.execute(f"attach '{src}' as erasure_src")
+        try:
+            for schema, table in list_tables(con, PUBLISHED_SCHEMAS):
+                cols = _columns(con, schema, table)
+                where = ""
+                if "customer_id" in cols:
+                    where = (
+                        f" where customer_id is null "
+                        f"or sha256(trim(cast(customer_id as varchar))) not in {erased}"
+                    )
+                con.execute(f"create schema if not exists erasure_src.{_q(schema)}")
+                con.execute(
+                    f"create table erasure_src.{_q(schema)}.{_q(table)} as "
+                    f"select * from {_q(schema)}.{_q(table)}{where}"
+                )
+            con.execute("checkpoint erasure_src")
+        finally:
+            con.execute("detach erasure_src")
+        counts = publish(src, published, run_id=run_id)
+        write_json_atomic(
+            published.with_suffix(".manifest.json"), {"run_id": run_id, "tables": counts}
+        )
+    finally:
+        for leftover in (src, Path(f"{src}.wal")):
+            leftover.unlink(missing_ok=True)
+    return published
+
+
+def forget(
+    settings: Settings, customer_id: str | None = None, email: str | None = None
+) -> ErasureReport:
+    """Erase one person (by customer_id or email) from the warehouse and the published file."""
+    if (customer_id is None) == (email is None):
+        raise SegmintError("give exactly one of --customer-id or --email")
+    if customer_id is not None and not customer_id.strip():
+        raise SegmintError("--customer-id is empty")
+    if email is not None and not email.strip():
+        raise SegmintError("--email is empty")
+
+    con = _connect(settings.warehouse)
+    try:
+        con.execute("create schema if not exists raw")
+        con.execute(f"create table if not exists {LEDGER} (customer_id_hash varchar)")
+        con.execute(f"alter table {LEDGER} add column if not exists erased_at timestamp")
+        _collect(con, customer_id, email)
+        rows = con.execute("select sha256(erase_id) from _erase_ids order by 1").fetchall()
+        hashes = [str(r[0]) for r in rows]
+        report = ErasureReport(customer_id_hashes=hashes)
+        known = {
+            str(r[0])
+            for r in con.execute(
+                f"select lower(customer_id_hash) from {LEDGER} where customer_id_hash is not null"
+            ).fetchall()
+        }
+        report.already_erased = bool(hashes) and set(hashes) <= known
+
+        now = datetime.now(UTC).replace(tzinfo=None)
+        con.begin()
+        try:
+            for schema, table in _base_tables(con, ERASE_SCHEMAS):
+                if (schema, table) in KEEP_TABLES:
+                    continue
+                conditions = _conditions(schema, _columns(con, schema, table))
+                if not conditions:
+                    continue
+                row = con.execute(
+                    f"delete from {_q(schema)}.{_q(table)} where "
+                    + " or ".join(f"coalesce({c}, false)" for c in conditions)
+                ).fetchone()
+                n = int(row[0]) if row else 0
+                if n:
+                    report.deleted[f"{schema}.{table}"] = n
+            if not hashes and not report.deleted:
+                raise SegmintError("no customer and no row found with that email")
+            con.execute(
+                f"""
+                insert into {LEDGER} (customer_id_hash, erased_at)
+                select sha256(erase_id), ? from _erase_ids
+                where sha256(erase_id) not in (
+                    select lower(customer_id_hash) from {LEDGER}
+                    where customer_id_hash is not null)
+                """,
+                [now],
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+        from segmint.activation import purge_erased
+
+        report.activation_purged = purge_erased(con)
+        if _has_table(con, "activation", "audience_membership"):
+            # Holdout members were never sent anywhere: nothing to withdraw, drop them now.
+            row = con.execute(
+                f"""
+                delete from activation.audience_membership
+                where in_holdout and sha256(customer_id) in
+                    (select lower(customer_id_hash) from {LEDGER})
+                """
+            ).fetchone()
+            report.activation_purged += int(row[0]) if row else 0
+            (pending,) = con.execute(
+                """
+                select count(*) from activation.audience_membership
+                where sha256(customer_id) in (select sha256(erase_id) from _erase_ids)
+                """
+            ).fetchone()
+            report.pending_removals = int(pending)
+        for name in ("ids", "emails", "orders", "anon"):
+            con.execute(f"drop table if exists _erase_{name}")
+        if settings.published_path.exists():
+            report.published = _republish(con, settings, f"erasure-{now:%Y%m%dT%H%M%S}Z")
+    finally:
+        con.close()
+    return report
