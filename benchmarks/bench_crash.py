@@ -34,7 +34,6 @@ from tests.reliability.conftest import segmint  # noqa: E402
 from tests.reliability.test_crash_safety import (  # noqa: E402
     check_after_kill,
     check_after_recovery,
-    free_stale_slots,
     kill_run_after,
     stale_slot_claims,
 )
@@ -87,17 +86,18 @@ def main(argv: list[str] | None = None) -> int:
         delay = rng.uniform(0.5, baseline_s * 1.05)
         trial = kill_run_after(root, delay)
         trial["problems_after_kill"] = check_after_kill(root, before)
-        # A slot left claimed by the killed run blocks the next run forever: record it, then
-        # free it (the workaround) so the rest of the recovery can still be measured.
+        # A slot left claimed by the killed run is released by the next `segmint run`.
         trial["stale_pool_slot"] = bool(stale_slot_claims(root / "warehouse"))
-        if trial["stale_pool_slot"]:
-            free_stale_slots(root / "warehouse")
         ok, seconds, tail = _run(root)
+        trial["slot_released"] = not stale_slot_claims(root / "warehouse")
         trial["next_run_ok"] = ok
         trial["next_run_s"] = round(seconds, 1)
         trial["problems_after_next_run"] = check_after_recovery(root) if ok else [tail]
         trial["survived"] = (
-            ok and not trial["problems_after_kill"] and not trial["problems_after_next_run"]
+            ok
+            and trial["slot_released"]
+            and not trial["problems_after_kill"]
+            and not trial["problems_after_next_run"]
         )
         trials.append(trial)
         print(

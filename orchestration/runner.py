@@ -18,6 +18,8 @@ from rich.table import Table
 from segmint.errors import SegmintError
 from segmint.settings import Settings
 
+PID_TAG = "segmint/pid"
+
 DAGSTER_YAML = """\
 # Written by segmint. One writer at a time: every DuckDB-writing step takes the
 # 'duckdb_writer' pool, limited to 1 here, and only one run executes at once.
@@ -114,6 +116,42 @@ def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, con
             stop.wait(0.5)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Fail runs whose `segmint run` process died (e.g. SIGKILL) and free their pool slots.
+
+    A killed run never releases its `duckdb_writer` slot, and with a pool limit of 1 every
+    later run would wait for it forever. Only runs started by this CLI carry the pid tag.
+    """
+    released = []
+    live = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
+    for record in instance.get_run_records(filters=dg.RunsFilter(statuses=live)):
+        run = record.dagster_run
+        pid = run.tags.get(PID_TAG)
+        if pid is None or _pid_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, message=f"segmint run process {pid} is gone")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    storage = instance.event_log_storage
+    for key in storage.get_concurrency_keys():
+        for slot in storage.get_concurrency_info(key).claimed_slots:
+            stale = instance.get_run_by_id(slot.run_id)
+            if stale is None or stale.is_finished:
+                storage.free_concurrency_slots_for_run(slot.run_id)
+                released.append(slot.run_id)
+    return sorted(set(released))
+
+
 def run_pipeline(
     settings: Settings,
     selection: str | None = None,
@@ -142,6 +180,8 @@ def run_pipeline(
         defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[picked_job]))
     job = defs.resolve_job_def(job_name)
     instance = dg.DagsterInstance.get()
+    for stale in release_dead_runs(instance):
+        console.print(f"[yellow]released[/] the writer slot of dead run {stale[:8]}")
     run_id = str(uuid.uuid4())
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=(instance, run_id, stop, console), daemon=True)
@@ -156,7 +196,7 @@ def run_pipeline(
             instance=instance,
             run_id=run_id,
             raise_on_error=False,
-            tags={"segmint/trigger": "cli"},
+            tags={"segmint/trigger": "cli", PID_TAG: str(os.getpid())},
         )
         success = result.success
     except Exception as exc:  # definition errors surface here; report, don't hide

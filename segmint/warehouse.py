@@ -40,6 +40,22 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def _dead_temps(published: Path) -> list[Path]:
+    """Temp snapshots (and their WAL) left by publish processes that were killed."""
+    dead = []
+    for p in published.parent.glob(f"{published.name}.tmp-*"):
+        pid = p.name.rsplit("tmp-", 1)[1].split(".", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            dead.append(p)
+        except PermissionError:
+            pass
+    return dead
+
+
 def list_tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tuple[str, str]]:
     """(schema, table) pairs of base tables and views in the given schemas, sorted."""
     marks = ",".join("?" for _ in schemas)
@@ -69,7 +85,7 @@ def publish(
     published = Path(published)
     published.parent.mkdir(parents=True, exist_ok=True)
     tmp = published.with_name(f"{published.name}.tmp-{os.getpid()}")
-    for leftover in (tmp, Path(f"{tmp}.wal")):
+    for leftover in (tmp, Path(f"{tmp}.wal"), *_dead_temps(published)):
         leftover.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     try:

@@ -131,26 +131,6 @@ def stale_slot_claims(warehouse_dir: Path) -> list[str]:
         instance.dispose()
 
 
-def free_stale_slots(warehouse_dir: Path) -> int:
-    """Workaround for stale_slot_claims (what `segmint run` should do at start): free the
-    slots of runs that are not running. Returns how many runs held slots."""
-    import dagster as dg
-
-    instance = dg.DagsterInstance.from_config(str(warehouse_dir / "dagster"))
-    try:
-        storage = instance.event_log_storage
-        run_ids = {
-            slot.run_id
-            for key in storage.get_concurrency_keys()
-            for slot in storage.get_concurrency_info(key).claimed_slots
-        }
-        for run_id in run_ids:
-            storage.free_concurrency_slots_for_run(run_id)
-        return len(run_ids)
-    finally:
-        instance.dispose()
-
-
 def kill_run_after(root: Path, delay: float, after_first_step: bool = False) -> dict:
     """Start `segmint run` on root, SIGKILL its process group after `delay` seconds
     (counted from the start, or from its first step when `after_first_step`)."""
@@ -235,7 +215,6 @@ def check_after_kill(root: Path, manifest_before: dict | None) -> list[str]:
         except Exception as exc:  # noqa: BLE001 - any failure to read is the finding
             problems.append(f"published file unreadable: {exc!r}")
     problems += export_problems(root / "exports", allow_dead_temps=True)
-    problems += stale_slot_claims(root / "warehouse")
     try:
         with duckdb.connect(str(root / "warehouse" / "segmint.duckdb")) as con:
             con.execute("select count(*) from raw.load_ledger").fetchone()
@@ -268,13 +247,17 @@ def test_killed_runs_leave_consistent_state_and_next_run_recovers(baseline, tmp_
         trials.append(trial)
         print("crash trial:", trial)
         assert not trial["finished_before_kill"], trial
-        assert trial["problems"] == [], trial
         # Killed before publishing: the previous snapshot is still the one in place.
         if run.published.stat().st_mtime_ns == mtime:
             assert read_manifest(run.published) == before
+        # The killed run's writer-pool slot may still be claimed here; the next
+        # `segmint run` must release it itself (else it would wait forever).
     # Each kill hit a run in progress (a step had started), not the process startup.
     assert all(not t["stage"].startswith("startup") for t in trials), trials
     recovered = pipeline(run.root)
     assert "publish__snapshot" in recovered.stdout + recovered.stderr
     assert check_after_recovery(run.root) == []
+    assert stale_slot_claims(run.root / "warehouse") == []
     assert read_manifest(run.published)["marts.customer_360"] == 400
+    # Nothing a crash must not break was broken.
+    assert [t["problems"] for t in trials] == [[], []], trials
