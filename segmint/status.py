@@ -59,7 +59,7 @@ def collect_status(s: Settings) -> list[Table]:
     else:
         where.add_row("published snapshot", "not yet: run `segmint run`")
     where.add_row("query it", 'segmint sql "select * from marts.customer_360 limit 5"')
-    where.add_row("or with DuckDB", f"duckdb -readonly {pub}")
+    where.add_row("or any DuckDB client", f"open {pub} read-only")
     where.add_row("Dagster UI", "make ui  →  http://127.0.0.1:3000")
     where.add_row("exports", str(s.exports.resolve()))
     tables.append(where)
