@@ -15,6 +15,7 @@ import dagster as dg
 from rich.console import Console
 from rich.table import Table
 
+from segmint.activation.files import pid_alive
 from segmint.errors import SegmintError
 from segmint.settings import Settings
 
@@ -116,16 +117,6 @@ def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, con
             stop.wait(0.5)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     """Fail runs whose `segmint run` process died (e.g. SIGKILL) and free their pool slots.
 
@@ -137,7 +128,7 @@ def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
     for record in instance.get_run_records(filters=dg.RunsFilter(statuses=live)):
         run = record.dagster_run
         pid = run.tags.get(PID_TAG)
-        if pid is None or _pid_alive(int(pid)):
+        if pid is None or pid_alive(int(pid)):
             continue
         instance.report_run_failed(run, message=f"segmint run process {pid} is gone")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)

@@ -34,9 +34,10 @@ from pathlib import Path
 
 import duckdb
 
+from segmint.activation.files import write_json_atomic
 from segmint.errors import SegmintError
 from segmint.settings import Settings
-from segmint.warehouse import PUBLISHED_SCHEMAS, list_tables, publish, write_json_atomic
+from segmint.warehouse import PUBLISHED_SCHEMAS, list_tables, publish
 
 # Layers cleaned in the transaction (activation has its own purge, see purge_erased).
 ERASE_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml")

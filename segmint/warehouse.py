@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from segmint.activation.files import fsync_dir, pid_alive
 
 SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml", "activation")
 # What analysts see: marts, model outputs and activation summaries.
@@ -32,27 +33,13 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         con.close()
 
 
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _dead_temps(published: Path) -> list[Path]:
     """Temp snapshots (and their WAL) left by publish processes that were killed."""
     dead = []
     for p in published.parent.glob(f"{published.name}.tmp-*"):
         pid = p.name.rsplit("tmp-", 1)[1].split(".", 1)[0]
-        if not pid.isdigit():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if pid.isdigit() and not pid_alive(int(pid)):
             dead.append(p)
-        except PermissionError:
-            pass
     return dead
 
 
@@ -124,9 +111,9 @@ def publish(
                 con.execute("checkpoint pub")
             finally:
                 con.execute("detach pub")
-        _fsync_path(tmp)
+        fsync_dir(tmp)
         os.replace(tmp, published)
-        _fsync_path(published.parent)
+        fsync_dir(published.parent)
     finally:
         for leftover in (tmp, Path(f"{tmp}.wal")):
             leftover.unlink(missing_ok=True)
@@ -152,14 +139,3 @@ def verify_published(published: Path) -> dict[str, tuple[int, int]]:
             if actual != expected:
                 bad[name] = (int(expected), int(actual))
     return bad
-
-
-def write_json_atomic(path: Path, payload: object) -> None:
-    """Write JSON next to its final place, fsync, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as fh:
-        json.dump(payload, fh, indent=2, default=str, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

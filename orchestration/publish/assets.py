@@ -6,8 +6,8 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.resources import WRITER_POOL, WarehouseResource
+from segmint.activation.files import write_json_atomic
 from segmint.warehouse import publish as publish_snapshot
-from segmint.warehouse import write_json_atomic
 
 
 def failed_blocking_checks(context: dg.AssetExecutionContext) -> list[str]:

@@ -79,7 +79,8 @@ def write_json_atomic(path: Path, payload: Any) -> str:
     return info.sha256
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid still runs (temp files of dead ones are stale)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -96,7 +97,7 @@ def sweep_stale_temps(folder: Path) -> list[Path]:
         return removed
     for entry in Path(folder).iterdir():
         match = _TEMP.match(entry.name)
-        if match and entry.is_file() and not _pid_alive(int(match.group(1))):
+        if match and entry.is_file() and not pid_alive(int(match.group(1))):
             entry.unlink(missing_ok=True)
             removed.append(entry)
     return removed

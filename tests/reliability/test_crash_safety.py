@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from segmint.activation.files import file_sha256
+from segmint.activation.files import file_sha256, pid_alive
 from segmint.warehouse import read_manifest, verify_published
 from tests.reliability.conftest import REPO, SEGMINT, copy_root, pipeline, segmint_env
 
@@ -35,16 +35,6 @@ SEED = 20260601
 TEST_DELAYS = (0.0, 10.0)  # seconds after the first step started: ingest, checks, dbt
 EXPORT_TEMP = re.compile(r"^\..+\.tmp-(\d+)-[0-9a-f]+$")  # segmint/activation/files.py
 PUBLISH_TEMP = re.compile(r"^.+\.tmp-(\d+)(\.wal)?$")  # segmint/warehouse.py publish()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _run_ids(home: Path) -> list[str]:
@@ -184,7 +174,7 @@ def export_problems(exports: Path, allow_dead_temps: bool) -> list[str]:
     for path in sorted(p for p in exports.rglob("*") if p.is_file()):
         temp = EXPORT_TEMP.match(path.name)
         if temp:
-            if not allow_dead_temps or _pid_alive(int(temp.group(1))):
+            if not allow_dead_temps or pid_alive(int(temp.group(1))):
                 problems.append(f"temp file {path}")
             continue
         if path.name.endswith(".manifest.json"):

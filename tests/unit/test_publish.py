@@ -49,7 +49,7 @@ def test_failed_publish_keeps_previous_snapshot(tmp_path: Path, monkeypatch) -> 
     def boom(*_a, **_k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("segmint.warehouse._fsync_path", boom)
+    monkeypatch.setattr("segmint.warehouse.fsync_dir", boom)
     with pytest.raises(OSError):
         publish(w, pub, run_id="bad")
     assert read_manifest(pub) == {"marts.customer_360": 5}
