@@ -387,11 +387,21 @@ def forget(
     ] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Erase one person from every layer and republish (right to erasure, no PII kept)."""
+    """Erase one person from every layer and republish (right to erasure, no PII kept).
+
+    Refuses while a pipeline run holds the warehouse (exit code 75: retry later).
+    """
+    from rich.markup import escape
+
+    from segmint.erasure import EXIT_RUN_IN_PROGRESS, RunInProgressError
     from segmint.erasure import forget as run_forget
 
     s = _settings(warehouse=warehouse)
-    report = run_forget(s, customer_id=customer_id, email=email)
+    try:
+        report = run_forget(s, customer_id=customer_id, email=email)
+    except RunInProgressError as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(EXIT_RUN_IN_PROGRESS) from None
     table = Table("layer", "rows deleted", title="erasure")
     for layer, n in report.per_layer().items():
         table.add_row(layer, f"{n:,}")
@@ -405,4 +415,9 @@ def forget(
         )
     if report.published:
         console.print(f"republished {report.published}")
-    console.print(f"ledger: {len(report.customer_id_hashes)} customer id hash(es) recorded")
+    ids = report.identifiers_recorded
+    console.print(
+        f"ledger: {len(report.customer_id_hashes)} customer id hash(es), "
+        f"{ids.get('order_id', 0)} order id hash(es) and {ids.get('anonymous_id', 0)} "
+        "anonymous id hash(es) recorded"
+    )

@@ -5,19 +5,37 @@
 1. resolves the person (by customer_id, or by lower(trim(email)) in raw.customers and
    quarantine.customers) and collects their identifiers: customer ids, emails, order ids
    and the anonymous ids seen only with them (pre-login browsing of their devices);
-2. in one transaction on the working warehouse deletes their rows from every base table
-   of raw, quarantine, staging, intermediate, marts (incl. the snapshot) and ml, matching
-   by column: customer_id, customer_key, email, order_id, anonymous_id; quarantine rows
-   are also matched on their text (a malformed row may carry the email in any column);
-   and records sha256(customer_id) in raw.erasure_ledger (no personal data), which makes
-   ingest quarantine their rows (reason erased_customer, values blanked) if an old file
-   is loaded again;
-3. purges activation history (segmint.activation.purge_erased) and the holdout rows of
-   current memberships (never sent, so nothing to withdraw). Current exported memberships
-   stay in activation.audience_membership (customer_id and customer_key only) until the next
-   export has sent their removal to the destination, which then deletes them;
-4. republishes the analyst snapshot (segmint.warehouse.publish) from the cleaned
+2. in one transaction on the working warehouse:
+   - deletes their rows from every base table of raw, quarantine, staging, intermediate,
+     marts (incl. the snapshot) and ml, matching by column: customer_id, customer_key,
+     email, order_id, anonymous_id; quarantine rows are also matched on their text (a
+     malformed row may carry the email in any column);
+   - records the erasure without personal data: raw.erasure_ledger gets sha256 of each
+     customer_id (one row per erased customer, the table dbt's customer_targeting and the
+     activation exports read), raw.erasure_identifiers gets sha256 of each of their order
+     ids (identifier_kind 'order_id') and anonymous ids (identifier_kind 'anonymous_id').
+     Ingest drops rows carrying any of them if an old file is loaded again (quarantined
+     with reason erased_customer and values blanked): orders and customers by customer_id,
+     order_items by order_id, anonymous events by anonymous_id. Every hash is lower-case
+     hex sha256 of the trimmed id, `identifier_hash` in Python = `sha256(trim(id))` in SQL.
+     A companion table rather than more rows in erasure_ledger: that table's contract is
+     one row per erased customer and customer_targeting joins sha256(customer_id) to it,
+     so an order or device id spelled like some customer_id would flag the wrong person;
+   - purges activation history (segmint.activation.purge_erased): per-run members, holdout
+     assignments, removed and holdout memberships (never sent, nothing to withdraw).
+     Current exported memberships stay in activation.audience_membership (customer_id and
+     customer_key only) until the next export has sent their removal to the destination,
+     which then deletes them. Every export also purges leftovers of ledgered customers and
+     checks the ledger itself, so a later run cannot bring them back;
+3. republishes the analyst snapshot (segmint.warehouse.publish) from the cleaned
    warehouse, leaving out those pending membership rows.
+
+It refuses (RunInProgressError, `segmint forget` exits 75) while a pipeline run holds the
+warehouse: when the DuckDB file is locked by another process, or when the Dagster instance
+of the warehouse (<warehouse dir>/dagster, as orchestration.runner sets DAGSTER_HOME) has a
+run executing (a `segmint run` whose process, tagged segmint/pid, is alive, or a run
+started from the Dagster UI). Steps of a run open the file one at a time, so the lock alone
+would let an erasure slip in between two steps and a later step write the person back.
 
 Aggregates without customer columns (daily_demand, cohort_retention, segment profiles)
 are not personal data; the next run rebuilds them without the person. Export files
@@ -26,7 +44,6 @@ already delivered belong to their destination and are not touched.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,21 +51,32 @@ from pathlib import Path
 
 import duckdb
 
-from segmint.activation.files import write_json_atomic
+from segmint.activation.files import pid_alive, write_json_atomic
 from segmint.errors import SegmintError
+from segmint.ingest import ERASURE_IDENTIFIERS, ERASURE_LEDGER, identifier_hash
 from segmint.settings import Settings
-from segmint.warehouse import PUBLISHED_SCHEMAS, list_tables, publish
+from segmint.warehouse import PUBLISHED_SCHEMAS, erased_customers_filter, list_tables, publish
 
 # Layers cleaned in the transaction (activation has its own purge, see purge_erased).
 ERASE_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml")
 # Bookkeeping tables: no personal data, never deleted from.
-KEEP_TABLES = frozenset({("raw", "load_ledger"), ("raw", "erasure_ledger")})
-LEDGER = "raw.erasure_ledger"
+KEEP_TABLES = frozenset(
+    {("raw", "load_ledger"), ("raw", "erasure_ledger"), ("raw", "erasure_identifiers")}
+)
+LEDGER = ERASURE_LEDGER
+IDENTIFIERS = ERASURE_IDENTIFIERS
+# Dagster run statuses of a run that is (or may still be) executing steps.
+RUNNING_STATUSES = ("STARTING", "STARTED", "CANCELING")
+EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: try again later
+
+
+class RunInProgressError(SegmintError):
+    """The warehouse is in use by a pipeline run (or another writer): retry later."""
 
 
 def customer_id_hash(customer_id: str) -> str:
     """What the ledger stores: lower-case hex SHA-256 of the trimmed customer_id."""
-    return hashlib.sha256(customer_id.strip().encode("utf-8")).hexdigest()
+    return identifier_hash(customer_id)
 
 
 @dataclass
@@ -57,6 +85,8 @@ class ErasureReport:
 
     customer_id_hashes: list[str]
     deleted: dict[str, int] = field(default_factory=dict)  # "schema.table" -> rows
+    # identifier_kind -> hashes newly recorded in raw.erasure_identifiers
+    identifiers_recorded: dict[str, int] = field(default_factory=dict)
     activation_purged: int = 0
     pending_removals: int = 0  # memberships kept until their removal is exported
     already_erased: bool = False
@@ -164,7 +194,7 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
                 insert into _erase_orders
                 select distinct trim(order_id) from {schema}.orders
                 where trim(customer_id) in (select erase_id from _erase_ids)
-                  and order_id is not null
+                  and nullif(trim(order_id), '') is not null
                 """
             )
     # Anonymous ids seen with this person and with nobody else: their own devices.
@@ -174,7 +204,7 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
             """
             insert into _erase_anon
             select anonymous_id from raw.events
-            where anonymous_id is not null and customer_id is not null
+            where nullif(trim(anonymous_id), '') is not null and customer_id is not null
             group by anonymous_id
             having bool_and(customer_id in (select erase_id from _erase_ids))
             """
@@ -218,12 +248,65 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(path))
     except duckdb.IOException as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SegmintError(
-            f"cannot open warehouse {path} for writing ({first}); is a run in progress? "
-            "Try again when it has finished."
+        raise RunInProgressError(
+            f"the warehouse {path} is locked by another process, most likely a pipeline run "
+            f"in progress ({first}). Nothing was erased; retry when the run has finished."
         ) from None
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def running_pipeline_runs(settings: Settings) -> list[str]:
+    """Dagster runs of this warehouse that are executing, described for a message.
+
+    Reads the instance `segmint run` uses (<warehouse dir>/dagster). A run tagged with the
+    pid of its `segmint run` process counts while that process lives (a killed one is
+    released by the next `segmint run`); a run without the tag (started from the Dagster
+    UI or a schedule) counts while Dagster says it is starting, started or canceling.
+    """
+    home = settings.warehouse.resolve().parent / "dagster"
+    if not home.is_dir():
+        return []
+    import dagster as dg
+
+    from orchestration.runner import PID_TAG
+
+    try:
+        instance = dg.DagsterInstance.from_config(str(home))
+    except Exception as exc:  # a broken instance must not let an erasure race a run
+        raise SegmintError(
+            f"cannot read the pipeline run history in {home} ({type(exc).__name__}), so "
+            "cannot tell whether a run is in progress. Nothing was erased; fix or remove "
+            "that folder, then retry."
+        ) from None
+    found: list[str] = []
+    try:
+        statuses = [dg.DagsterRunStatus(s) for s in RUNNING_STATUSES]
+        for record in instance.get_run_records(filters=dg.RunsFilter(statuses=statuses)):
+            run = record.dagster_run
+            pid = run.tags.get(PID_TAG)
+            if pid is not None and pid.isdigit() and not pid_alive(int(pid)):
+                continue
+            who = (
+                f"pid {pid}"
+                if pid
+                else "started outside `segmint run`; if it is dead, terminate it in the UI"
+            )
+            found.append(f"run {run.run_id[:8]} ({run.status.value.lower()}, {who})")
+    finally:
+        instance.dispose()
+    return found
+
+
+def _refuse_during_run(settings: Settings) -> None:
+    """Raise RunInProgressError when a pipeline run of this warehouse is executing."""
+    runs = running_pipeline_runs(settings)
+    if runs:
+        raise RunInProgressError(
+            f"a pipeline run is in progress on {settings.warehouse} ({', '.join(runs)}); "
+            "erasing now could let a later step of the run write the person back. Nothing "
+            "was erased; retry when the run has finished."
+        )
 
 
 def _republish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> Path:
@@ -232,18 +315,11 @@ def _republish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) 
     src = published.with_name(f".{published.name}.erasure-{os.getpid()}.duckdb")
     for leftover in (src, Path(f"{src}.wal")):
         leftover.unlink(missing_ok=True)
-    erased = f"(select lower(customer_id_hash) from {LEDGER})"
     try:
         con.execute(f"attach '{src}' as erasure_src")
         try:
             for schema, table in list_tables(con, PUBLISHED_SCHEMAS):
-                cols = _columns(con, schema, table)
-                where = ""
-                if "customer_id" in cols:
-                    where = (
-                        f" where customer_id is null "
-                        f"or sha256(trim(cast(customer_id as varchar))) not in {erased}"
-                    )
+                where = erased_customers_filter(_columns(con, schema, table), LEDGER)
                 con.execute(f"create schema if not exists erasure_src.{_q(schema)}")
                 con.execute(
                     f"create table erasure_src.{_q(schema)}.{_q(table)} as "
@@ -273,80 +349,108 @@ def forget(
     if email is not None and not email.strip():
         raise SegmintError("--email is empty")
 
+    # Checked before taking the lock (probing must not block a live run's next step) and
+    # again while holding it (a run that started in between).
+    _refuse_during_run(settings)
     con = _connect(settings.warehouse)
     try:
-        con.execute("create schema if not exists raw")
-        con.execute(f"create table if not exists {LEDGER} (customer_id_hash varchar)")
-        con.execute(f"alter table {LEDGER} add column if not exists erased_at timestamp")
-        _collect(con, customer_id, email)
-        rows = con.execute("select sha256(erase_id) from _erase_ids order by 1").fetchall()
-        hashes = [str(r[0]) for r in rows]
-        report = ErasureReport(customer_id_hashes=hashes)
-        known = {
-            str(r[0])
-            for r in con.execute(
-                f"select lower(customer_id_hash) from {LEDGER} where customer_id_hash is not null"
-            ).fetchall()
-        }
-        report.already_erased = bool(hashes) and set(hashes) <= known
-
+        _refuse_during_run(settings)
         now = datetime.now(UTC).replace(tzinfo=None)
         con.begin()
         try:
-            for schema, table in _base_tables(con, ERASE_SCHEMAS):
-                if (schema, table) in KEEP_TABLES:
-                    continue
-                conditions = _conditions(schema, _columns(con, schema, table))
-                if not conditions:
-                    continue
-                row = con.execute(
-                    f"delete from {_q(schema)}.{_q(table)} where "
-                    + " or ".join(f"coalesce({c}, false)" for c in conditions)
-                ).fetchone()
-                n = int(row[0]) if row else 0
-                if n:
-                    report.deleted[f"{schema}.{table}"] = n
-            if not hashes and not report.deleted:
-                raise SegmintError("no customer and no row found with that email")
-            con.execute(
-                f"""
-                insert into {LEDGER} (customer_id_hash, erased_at)
-                select sha256(erase_id), ? from _erase_ids
-                where sha256(erase_id) not in (
-                    select lower(customer_id_hash) from {LEDGER}
-                    where customer_id_hash is not null)
-                """,
-                [now],
-            )
+            report = _erase(con, customer_id, email, now)
             con.commit()
         except BaseException:
             con.rollback()
             raise
-
-        from segmint.activation import purge_erased
-
-        report.activation_purged = purge_erased(con)
-        if _has_table(con, "activation", "audience_membership"):
-            # Holdout members were never sent anywhere: nothing to withdraw, drop them now.
-            row = con.execute(
-                f"""
-                delete from activation.audience_membership
-                where in_holdout and sha256(customer_id) in
-                    (select lower(customer_id_hash) from {LEDGER})
-                """
-            ).fetchone()
-            report.activation_purged += int(row[0]) if row else 0
-            (pending,) = con.execute(
-                """
-                select count(*) from activation.audience_membership
-                where sha256(customer_id) in (select sha256(erase_id) from _erase_ids)
-                """
-            ).fetchone()
-            report.pending_removals = int(pending)
-        for name in ("ids", "emails", "orders", "anon"):
-            con.execute(f"drop table if exists _erase_{name}")
+        finally:
+            for name in ("ids", "emails", "orders", "anon"):
+                con.execute(f"drop table if exists temp._erase_{name}")
         if settings.published_path.exists():
             report.published = _republish(con, settings, f"erasure-{now:%Y%m%dT%H%M%S}Z")
     finally:
         con.close()
+    return report
+
+
+def _erase(
+    con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str | None, now: datetime
+) -> ErasureReport:
+    """Delete, record and purge inside the caller's transaction; returns what it did."""
+    con.execute("create schema if not exists raw")
+    con.execute(f"create table if not exists {LEDGER} (customer_id_hash varchar)")
+    con.execute(f"alter table {LEDGER} add column if not exists erased_at timestamp")
+    con.execute(
+        f"create table if not exists {IDENTIFIERS} "
+        "(identifier_kind varchar, identifier_hash varchar, erased_at timestamp)"
+    )
+    _collect(con, customer_id, email)
+    rows = con.execute("select sha256(erase_id) from _erase_ids order by 1").fetchall()
+    hashes = [str(r[0]) for r in rows]
+    report = ErasureReport(customer_id_hashes=hashes)
+    known = {
+        str(r[0])
+        for r in con.execute(
+            f"select lower(customer_id_hash) from {LEDGER} where customer_id_hash is not null"
+        ).fetchall()
+    }
+    report.already_erased = bool(hashes) and set(hashes) <= known
+
+    for schema, table in _base_tables(con, ERASE_SCHEMAS):
+        if (schema, table) in KEEP_TABLES:
+            continue
+        conditions = _conditions(schema, _columns(con, schema, table))
+        if not conditions:
+            continue
+        row = con.execute(
+            f"delete from {_q(schema)}.{_q(table)} where "
+            + " or ".join(f"coalesce({c}, false)" for c in conditions)
+        ).fetchone()
+        n = int(row[0]) if row else 0
+        if n:
+            report.deleted[f"{schema}.{table}"] = n
+    if not hashes and not report.deleted:
+        raise SegmintError("no customer and no row found with that email")
+    con.execute(
+        f"""
+        insert into {LEDGER} (customer_id_hash, erased_at)
+        select sha256(erase_id), ? from _erase_ids
+        where sha256(erase_id) not in (
+            select lower(customer_id_hash) from {LEDGER} where customer_id_hash is not null)
+        """,
+        [now],
+    )
+    # Their order ids and device ids, hashed the same way, so ingest can drop re-delivered
+    # order_items and anonymous events, which carry no customer_id.
+    new_ids = con.execute(
+        f"""
+        insert into {IDENTIFIERS} (identifier_kind, identifier_hash, erased_at)
+        select distinct x.kind, x.h, ?::timestamp from (
+            select 'order_id' as kind, sha256(trim(erase_order)) as h from _erase_orders
+            where nullif(trim(erase_order), '') is not null
+            union all
+            select 'anonymous_id', sha256(trim(erase_anon)) from _erase_anon
+            where nullif(trim(erase_anon), '') is not null
+        ) x
+        where not exists (
+            select 1 from {IDENTIFIERS} i
+            where i.identifier_kind = x.kind and lower(i.identifier_hash) = x.h)
+        returning identifier_kind
+        """,
+        [now],
+    ).fetchall()
+    for (kind,) in new_ids:
+        report.identifiers_recorded[kind] = report.identifiers_recorded.get(kind, 0) + 1
+
+    from segmint.activation import purge_erased
+
+    report.activation_purged = purge_erased(con, transaction=False)
+    if _has_table(con, "activation", "audience_membership"):
+        (pending,) = con.execute(
+            """
+            select count(*) from activation.audience_membership
+            where sha256(customer_id) in (select sha256(erase_id) from _erase_ids)
+            """
+        ).fetchone()
+        report.pending_removals = int(pending)
     return report

@@ -5,6 +5,15 @@ against the raw data contract (segmint.contract) and written inside one transact
 good rows to ``raw.<table>``, bad rows to ``quarantine.<table>`` with a machine-readable
 reason and their source line, and one row to ``raw.load_ledger``. Files whose content hash
 is already loaded are skipped, so re-running ingest is a no-op.
+
+Erased people (``segmint forget``) stay out: a row is suppressed when its customer_id is in
+``raw.erasure_ledger``, its order_id is an erased order or, for anonymous rows (no
+customer_id), its anonymous_id is an erased device (``raw.erasure_identifiers``). Every
+ledger value is ``sha256(trim(id))`` as lower-case hex, the same in Python
+(``identifier_hash``) and in DuckDB SQL (``sha256(trim(id))``). A suppressed row is
+quarantined with reason ``erased_customer`` and every value blanked, so it counts as
+quarantined (read = loaded + quarantined still holds per file) and ``rows_suppressed``
+says how many of the quarantined rows were suppressed.
 """
 
 from __future__ import annotations
@@ -45,6 +54,25 @@ _NESTED_TYPE = re.compile(r"^(STRUCT|MAP|UNION|JSON)\b|\[\d*\]$")
 _EMAIL = re.compile(r"[^\s'\"<>@]+@[^\s'\"<>@]+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
+# Erasure ledgers (written by segmint.erasure.forget, read here; hashes only, no PII):
+# raw.erasure_ledger: one row per erased customer, customer_id_hash (+ erased_at);
+# raw.erasure_identifiers: the erased people's other identifiers, identifier_kind says which
+# column the hash is of (order_id: their orders; anonymous_id: devices seen only with them).
+ERASURE_LEDGER = "raw.erasure_ledger"
+ERASURE_IDENTIFIERS = "raw.erasure_identifiers"
+ERASED_ID_KINDS = ("order_id", "anonymous_id")
+ERASED_REASON = "erased_customer"
+
+
+def identifier_hash(value: str) -> str:
+    """What the erasure ledgers store: lower-case hex SHA-256 of the trimmed identifier.
+
+    Same string as DuckDB's ``sha256(trim(x))``: both hash the UTF-8 bytes, and like SQL
+    ``trim`` (and ingest, which trims values the same way) only spaces are stripped.
+    """
+    return hashlib.sha256(value.strip(" ").encode("utf-8")).hexdigest()
+
+
 LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("file_path", "VARCHAR"),
     Column("file_hash", "VARCHAR"),
@@ -81,6 +109,8 @@ class FileResult:
     status: str
     message: str
     file_format: str | None = None
+    # Of rows_quarantined: rows of erased people (reason erased_customer, values blanked).
+    rows_suppressed: int = 0
 
 
 @dataclass
@@ -108,6 +138,11 @@ class IngestReport:
     def rows_quarantined(self) -> int:
         """Rows written to quarantine.* in this run."""
         return sum(f.rows_quarantined for f in self.files)
+
+    @property
+    def rows_suppressed(self) -> int:
+        """Of the quarantined rows: erased people's rows kept out (values blanked)."""
+        return sum(f.rows_suppressed for f in self.files)
 
     @property
     def files_loaded(self) -> int:
@@ -140,28 +175,30 @@ class IngestReport:
             "rows_read": self.rows_read,
             "rows_loaded": self.rows_loaded,
             "rows_quarantined": self.rows_quarantined,
+            "rows_suppressed": self.rows_suppressed,
         }
 
     def per_table(self) -> dict[str, dict[str, int]]:
         """Row totals per table for files processed in this run."""
         out: dict[str, dict[str, int]] = {}
+        keys = ("rows_read", "rows_loaded", "rows_quarantined", "rows_suppressed")
         for f in self.files:
             if f.table is None:
                 continue
-            t = out.setdefault(f.table, {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0})
-            t["rows_read"] += f.rows_read
-            t["rows_loaded"] += f.rows_loaded
-            t["rows_quarantined"] += f.rows_quarantined
+            t = out.setdefault(f.table, dict.fromkeys(keys, 0))
+            for k in keys:
+                t[k] += getattr(f, k)
         return out
 
     def summary(self) -> str:
         """One line for humans: files and rows (counts only, never values)."""
         t = self.totals
+        erased = f" ({t['rows_suppressed']} of erased people)" if t["rows_suppressed"] else ""
         return (
             f"{t['files_loaded']} file(s) loaded, {t['files_skipped']} already loaded, "
             f"{t['files_refused']} refused, {t['files_ignored']} ignored; "
             f"{t['rows_read']} rows read, {t['rows_loaded']} loaded, "
-            f"{t['rows_quarantined']} quarantined"
+            f"{t['rows_quarantined']} quarantined{erased}"
         )
 
 
@@ -234,7 +271,51 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS quarantine.{table.name} ({_column_defs(q_cols)})")
     ledger = [(c.name, c.type) for c in LEDGER_COLUMNS]
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.load_ledger ({_column_defs(ledger)})")
-    con.execute("CREATE TABLE IF NOT EXISTS raw.erasure_ledger (customer_id_hash VARCHAR)")
+    con.execute(f"CREATE TABLE IF NOT EXISTS {ERASURE_LEDGER} (customer_id_hash VARCHAR)")
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {ERASURE_IDENTIFIERS} "
+        "(identifier_kind VARCHAR, identifier_hash VARCHAR, erased_at TIMESTAMP)"
+    )
+
+
+def _erasure_kinds(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Which identifier columns the erasure ledgers list hashes of (empty: nobody erased)."""
+    kinds: set[str] = set()
+    if con.execute(f"SELECT count(*) FROM {ERASURE_LEDGER}").fetchone()[0]:
+        kinds.add("customer_id")
+    rows = con.execute(
+        f"SELECT DISTINCT identifier_kind FROM {ERASURE_IDENTIFIERS} "
+        "WHERE identifier_hash IS NOT NULL"
+    ).fetchall()
+    kinds.update(k for (k,) in rows if k in ERASED_ID_KINDS)
+    return frozenset(kinds)
+
+
+def _erased_condition(table: Table, erasure: frozenset[str]) -> str:
+    """SQL over the typed (trimmed) columns t_*: the row belongs to an erased person.
+
+    Same rule as segmint forget: their customer_id; one of their order ids (order_items
+    carry no customer_id); an anonymous_id of theirs on a row without customer_id.
+    """
+    cols = set(table.column_names)
+    out: list[str] = []
+    # sha256 of NULL is NULL, so rows that cannot match are not hashed at all (the IN
+    # becomes a hash join over every row of the file).
+    if "customer_id" in erasure and "customer_id" in cols:
+        out.append(
+            f"sha256(t_customer_id) IN (SELECT lower(customer_id_hash) FROM {ERASURE_LEDGER})"
+        )
+    for kind in ERASED_ID_KINDS:
+        if kind not in erasure or kind not in cols:
+            continue
+        value = f"t_{kind}"
+        if kind == "anonymous_id" and "customer_id" in cols:
+            value = f"CASE WHEN t_customer_id IS NULL THEN {value} END"
+        out.append(
+            f"sha256({value}) IN (SELECT lower(identifier_hash) "
+            f"FROM {ERASURE_IDENTIFIERS} WHERE identifier_kind = {_lit(kind)})"
+        )
+    return " OR ".join(f"coalesce({c}, false)" for c in out) if out else "false"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -690,8 +771,8 @@ def _validate_and_load(
     file_hash: str,
     loaded_at: datetime,
     now: datetime,
-    check_erasure: bool,
-) -> tuple[int, int, int]:
+    erasure: frozenset[str],
+) -> tuple[int, int, int, int]:
     """Validate temp._ing_src against the contract and insert into raw/quarantine."""
     cols = table.columns
     inner = ", ".join(f"{_trimmed(_q(c.name))} AS v_{c.name}" for c in cols)
@@ -700,13 +781,7 @@ def _validate_and_load(
     base = f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '')"
     key_typed = ", ".join(f"t_{k}" for k in table.key)
     key_present = " AND ".join(f"t_{k} IS NOT NULL" for k in table.key)
-    has_customer = "customer_id" in table.column_names
-    erased = (
-        "t_customer_id IS NOT NULL AND sha256(t_customer_id) IN "
-        "(SELECT customer_id_hash FROM raw.erasure_ledger)"
-        if check_erasure and has_customer
-        else "false"
-    )
+    erased = _erased_condition(table, erasure)
     check_sql = f"""
         CREATE OR REPLACE TEMP TABLE _ing_chk AS
         WITH typed AS (
@@ -722,7 +797,7 @@ def _validate_and_load(
         SELECT _line, _malformed IS NOT NULL AS _bad_row, _base, _erased,
                {", ".join(f"t_{c.name}" for c in cols)},
                NULLIF(concat_ws('; ', _base,
-                      CASE WHEN _erased THEN 'erased_customer' END), '') AS _reason
+                      CASE WHEN _erased THEN '{ERASED_REASON}' END), '') AS _reason
         FROM flagged
         """
     # Tables without timestamps (products, order_items) have no $future_limit placeholder.
@@ -754,9 +829,9 @@ def _validate_and_load(
         """
     )
     con.execute(
-        """
+        f"""
         UPDATE temp._ing_chk SET _reason = concat_ws('; ', _base, 'duplicate_key',
-                                                     CASE WHEN _erased THEN 'erased_customer' END)
+                                                     CASE WHEN _erased THEN '{ERASED_REASON}' END)
         WHERE _line IN (SELECT _line FROM temp._ing_dup)
         """
     )
@@ -784,10 +859,11 @@ def _validate_and_load(
         """,
         params,
     )
-    read, quarantined = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE _reason IS NOT NULL) FROM temp._ing_chk"
+    read, quarantined, suppressed = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE _reason IS NOT NULL), "
+        "count(*) FILTER (WHERE _erased) FROM temp._ing_chk"
     ).fetchone()
-    return read, read - quarantined, quarantined
+    return read, read - quarantined, quarantined, suppressed
 
 
 # --------------------------------------------------------------------------- driver
@@ -818,6 +894,7 @@ def _ingest_file(
     path: Path,
     table: Table,
     now: datetime,
+    erasure: frozenset[str] = frozenset(),
 ) -> FileResult:
     """Load one file atomically (raw + quarantine + ledger) or refuse/skip it."""
     started = _wall_clock()
@@ -847,17 +924,20 @@ def _ingest_file(
             f"{path.name}: same content already loaded",
             fmt,
         )
-    check_erasure = bool(con.execute("SELECT count(*) FROM raw.erasure_ledger").fetchone()[0])
     _cleanup(con)
     try:
         # Staging (read + parse into temp tables) writes nothing persistent.
         staged = _STAGERS[fmt](con, path, table, stats)
         con.begin()
         try:
-            read, loaded, quarantined = _validate_and_load(
-                con, table, name, stats.sha256, now, now, check_erasure
+            read, loaded, quarantined, suppressed = _validate_and_load(
+                con, table, name, stats.sha256, now, now, erasure
             )
-            parts = [f"{path.name}: {read} rows read, {loaded} loaded, {quarantined} quarantined"]
+            erased = f" ({suppressed} of erased people, values blanked)" if suppressed else ""
+            parts = [
+                f"{path.name}: {read} rows read, {loaded} loaded, {quarantined} quarantined"
+                + erased
+            ]
             result = FileResult(
                 table.name,
                 name,
@@ -868,6 +948,7 @@ def _ingest_file(
                 LOADED,
                 "; ".join(parts + staged.notes),
                 fmt,
+                suppressed,
             )
             _ledger_insert(con, result, started)
             con.commit()
@@ -924,10 +1005,12 @@ def ingest(
                     f"no orders file found in {landing} (expected orders.csv, "
                     "orders_*.csv|.parquet|.jsonl or files in an orders/ folder)"
                 )
+        # Only segmint forget writes the erasure ledgers, and never during an ingest.
+        erasure = _erasure_kinds(con)
         if progress:
             progress("ingest", 0, len(todo))
         for i, (path, table) in enumerate(todo, start=1):
-            report.files.append(_ingest_file(con, path, table, now))
+            report.files.append(_ingest_file(con, path, table, now, erasure))
             if progress:
                 progress(f"{table.name}: {path.name}", i, len(todo))
         for path in ignored:

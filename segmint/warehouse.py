@@ -18,6 +18,19 @@ PUBLISHED_SCHEMAS = ("marts", "ml", "activation")
 # Contact fields stay in the working warehouse (exports need them); never published.
 PII_COLUMNS = frozenset({"email", "phone", "first_name", "last_name", "postal_code"})
 MANIFEST_TABLE = "_segmint.manifest"
+# One row per erased person: lower-case hex sha256 of the trimmed customer_id (segmint/ingest.py).
+ERASURE_LEDGER = "raw.erasure_ledger"
+
+
+def erased_customers_filter(columns: list[str] | set[str], ledger: str = ERASURE_LEDGER) -> str:
+    """A WHERE clause that drops rows of customers in the erasure ledger ('' when the table
+    has no customer_id column). Shared by every publish and by `forget`'s republish."""
+    if "customer_id" not in columns:
+        return ""
+    return (
+        " where customer_id is null or sha256(trim(cast(customer_id as varchar))) "
+        f"not in (select lower(customer_id_hash) from {ledger})"
+    )
 
 
 @contextlib.contextmanager
@@ -77,6 +90,7 @@ def publish(
     counts: dict[str, int] = {}
     try:
         with connect(warehouse) as con:
+            has_ledger = ("raw", "erasure_ledger") in list_tables(con, ("raw",))
             con.execute(f"attach '{tmp}' as pub")
             try:
                 for schema, table in list_tables(con, schemas):
@@ -91,10 +105,13 @@ def publish(
                     ]
                     keep = [c for c in cols if c.lower() not in PII_COLUMNS]
                     select = ", ".join(f'"{c}"' for c in keep)
+                    # Rows of erased people that wait in the working warehouse (memberships
+                    # kept until the vendor removal is sent) never reach analysts.
+                    where = erased_customers_filter(cols) if has_ledger else ""
                     con.execute(f'create schema if not exists pub."{schema}"')
                     con.execute(
                         f'create table pub."{schema}"."{table}" as '
-                        f'select {select} from "{schema}"."{table}"'
+                        f'select {select} from "{schema}"."{table}"{where}'
                     )
                     (n,) = con.execute(f'select count(*) from pub."{schema}"."{table}"').fetchone()
                     counts[f"{schema}.{table}"] = int(n)

@@ -4,7 +4,9 @@ One run = one audience to one destination:
 
 1. select the customers of marts.customer_targeting matching the audience, keeping only
    those with marketing consent who are not erased (ELIGIBLE: the single place this rule
-   lives, applied again when rows are read for delivery);
+   lives, applied again when rows are read for delivery). Erased means flagged by the mart
+   (is_erased) or listed in raw.erasure_ledger itself (ERASED), so a stale or rebuilt
+   targeting table can never put an erased customer back into a membership or holdout;
 2. split off the holdout (control) group: a deterministic hash of customer id + audience +
    salt below the share, recorded on first sight so nobody ever switches group;
 3. diff the exported group against the last successful export to that destination
@@ -12,8 +14,9 @@ One run = one audience to one destination:
 4. deliver: files written atomically plus a manifest (full: every member; delta: adds and
    removals), or one Postgres transaction;
 5. only then commit the new membership state, the per-run member snapshot, the holdout
-   assignments and the run's counts in one DuckDB transaction. A failure anywhere before
-   leaves the state untouched (the run is recorded as failed, files of the run removed).
+   assignments and the run's counts in one DuckDB transaction, which also purges whatever
+   activation state of ledgered customers is left (purge_erased_rows). A failure anywhere
+   before leaves the state untouched (the run is recorded as failed, files removed).
 """
 
 from __future__ import annotations
@@ -44,7 +47,13 @@ from segmint.activation.audience import (
 from segmint.activation.conditions import compile_condition, quote_ident
 from segmint.activation.files import atomic_file, sweep_stale_temps, write_json_atomic
 from segmint.activation.formats import FILE_FORMATS, ExportFormat
-from segmint.activation.state import SCHEMA, ensure_activation_schema, utcnow
+from segmint.activation.state import (
+    SCHEMA,
+    ensure_activation_schema,
+    load_erased_hashes,
+    purge_erased_rows,
+    utcnow,
+)
 from segmint.errors import SegmintError
 
 log = logging.getLogger(__name__)
@@ -52,7 +61,12 @@ log = logging.getLogger(__name__)
 Mode = Literal["full", "delta"]
 
 # The consent and erasure rule. Every member set and every delivered row passes through it.
-ELIGIBLE = "(coalesce(t.marketing_consent, false) and not coalesce(t.is_erased, false))"
+# Both read temp table _segmint_erased (ledger hashes, state.load_erased_hashes): the erasure
+# ledger is checked directly, not only through the mart's is_erased flag.
+ERASED = (
+    "(coalesce(t.is_erased, false) or sha256(t.customer_id) in (select h from _segmint_erased))"
+)
+ELIGIBLE = f"(coalesce(t.marketing_consent, false) and not {ERASED})"
 REQUIRED_COLUMNS = ("customer_id", "customer_key", "marketing_consent", "is_erased")
 PII_COLUMNS = frozenset({"email", "phone", "first_name", "last_name", "postal_code"})
 _HEX15 = float(16**15)
@@ -188,12 +202,13 @@ class _Selection:
         self.audience = audience
         self.destination = destination
         where, params = _where(con, audience, schema)
+        load_erased_hashes(con)
         con.execute(
             f"""
             create or replace temp table _segmint_matched as
             select t.customer_id, t.customer_key,
                    {ELIGIBLE} as eligible,
-                   coalesce(t.is_erased, false) as erased
+                   {ERASED} as erased
             from {TARGETING} t
             where t.customer_id is not null and {where}
             """,
@@ -230,7 +245,9 @@ class _Selection:
         con.execute(
             f"""
             create or replace temp table _segmint_removed as
-            select p.customer_id, p.customer_key, coalesce(t.is_erased, true) as erased
+            select p.customer_id, p.customer_key,
+                   t.customer_id is null or coalesce(t.is_erased, false)
+                   or sha256(p.customer_id) in (select h from _segmint_erased) as erased
             from _segmint_prev p
             left join _segmint_members m
                 on m.customer_id = p.customer_id and not m.in_holdout
@@ -302,7 +319,7 @@ class _Selection:
             select {cols}
             from {TARGETING} t
             join _segmint_removed r on r.customer_id = t.customer_id
-            where not r.erased and not coalesce(t.is_erased, false)
+            where not r.erased and not {ERASED}
             order by t.customer_key, t.customer_id
             """,
         )
@@ -319,7 +336,7 @@ class _Selection:
 
     def drop(self) -> None:
         """Drop the temp tables."""
-        for name in ("matched", "members", "prev", "removed", "export"):
+        for name in ("matched", "members", "prev", "removed", "export", "erased"):
             self.con.execute(f"drop table if exists _segmint_{name}")
 
 
@@ -393,6 +410,9 @@ def _commit_state(
         """,
         [aud, audience.holdout_share, run, now],
     )
+    # Leftovers of erased customers in any audience (history, holdout rows) go in the same
+    # transaction; _segmint_members never holds them (ELIGIBLE checks the ledger).
+    purge_erased_rows(con)
     con.execute(
         f"""
         update {SCHEMA}.audience_runs
@@ -706,13 +726,28 @@ def preview_audience(
     cols = ", ".join(f"t.{quote_ident(c)}" for c in shown)
     base = f"""
         with matched as (
-            select t.*, {ELIGIBLE} as _eligible, coalesce(t.is_erased, false) as _erased,
+            select t.*, {ELIGIBLE} as _eligible, {ERASED} as _erased,
                    coalesce({recorded}, {bucket} < ?) as _holdout
             from {TARGETING} t
             where t.customer_id is not null and {where}
         )
     """
     base_params = [*hold_params, audience.name, salt, audience.holdout_share, *params]
+    load_erased_hashes(con)
+    try:
+        return _preview(con, audience, base, base_params, cols, limit)
+    finally:
+        con.execute("drop table if exists _segmint_erased")
+
+
+def _preview(
+    con: duckdb.DuckDBPyConnection,
+    audience: Audience,
+    base: str,
+    base_params: list[Any],
+    cols: str,
+    limit: int,
+) -> AudiencePreview:
     row = con.execute(
         base
         + """

@@ -12,6 +12,8 @@ from typing import Any
 import duckdb
 
 SCHEMA = "activation"
+# Written by segmint forget: lower-case hex sha256 of each erased trimmed customer_id.
+ERASURE_LEDGER = "raw.erasure_ledger"
 
 DDL = (
     f"create schema if not exists {SCHEMA}",
@@ -133,35 +135,89 @@ def last_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def purge_erased(con: duckdb.DuckDBPyConnection) -> int:
-    """Drop activation rows of customers in raw.erasure_ledger; returns rows deleted.
-
-    History (per-run members, holdout assignments) goes at once; a current membership row
-    stays until an export has processed the customer's removal for that destination (the
-    export then deletes it), so a Postgres sync can still delete the synced row.
-    """
-    ensure_activation_schema(con)
-    exists = con.execute(
+def has_erasure_ledger(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether raw.erasure_ledger exists (ingest creates it; absent in a bare connection)."""
+    row = con.execute(
         "select count(*) from information_schema.tables where table_catalog = current_database() "
         "and table_schema = 'raw' and table_name = 'erasure_ledger'"
     ).fetchone()
-    if not exists or not exists[0]:
-        return 0
-    erased = "(select lower(customer_id_hash) from raw.erasure_ledger)"
+    return bool(row and row[0])
+
+
+def load_erased_hashes(con: duckdb.DuckDBPyConnection) -> int:
+    """Fill temp table _segmint_erased(h) with the ledger's customer id hashes; returns rows.
+
+    The ledger holds lower-case hex sha256 of the trimmed customer_id (see segmint.erasure),
+    so `sha256(customer_id) in (select h from _segmint_erased)` tells an erased customer.
+    """
+    con.execute("create or replace temp table _segmint_erased (h varchar)")
+    if has_erasure_ledger(con):
+        con.execute(
+            f"""
+            insert into _segmint_erased
+            select distinct lower(customer_id_hash) from {ERASURE_LEDGER}
+            where customer_id_hash is not null
+            """
+        )
+    row = con.execute("select count(*) from _segmint_erased").fetchone()
+    return int(row[0]) if row else 0
+
+
+# Rows of erased customers that go at once. A current exported membership (active, not in
+# the holdout) stays until an export has processed its removal for that destination (the
+# export then deletes it), so a Postgres sync can still delete the synced row.
+_PURGED = (
+    ("audience_membership", " and (status = 'removed' or in_holdout)"),
+    ("audience_run_members", ""),
+    ("audience_holdout", ""),
+)
+
+
+def purge_erased_rows(con: duckdb.DuckDBPyConnection) -> int:
+    """Delete activation rows of customers in _segmint_erased (caller owns the transaction).
+
+    Hashes each distinct customer_id once (not every row of the growing run history).
+    """
     total = 0
-    con.begin()
+    for table, extra in _PURGED:
+        row = con.execute(
+            f"""
+            delete from {SCHEMA}.{table}
+            where customer_id in (
+                select d.customer_id
+                from (select distinct customer_id from {SCHEMA}.{table}) d
+                where sha256(d.customer_id) in (select h from _segmint_erased)
+            ){extra}
+            """
+        ).fetchone()
+        total += int(row[0]) if row else 0
+    return total
+
+
+def purge_erased(con: duckdb.DuckDBPyConnection, transaction: bool = True) -> int:
+    """Drop activation rows of customers in raw.erasure_ledger; returns rows deleted.
+
+    History (per-run members, holdout assignments, removed memberships) and holdout
+    memberships (never sent anywhere) go at once; a current exported membership stays until
+    an export has sent the customer's removal to that destination (the export then deletes
+    it). Every export purges the same way inside its state transaction (purge_erased_rows),
+    so leftovers of erased customers (tables restored from an older backup, state written
+    by an older version) never survive a pipeline run. With transaction=False the caller
+    owns the transaction (segmint forget purges inside its own).
+    """
+    ensure_activation_schema(con)
+    if not load_erased_hashes(con):
+        con.execute("drop table if exists _segmint_erased")
+        return 0
+    if transaction:
+        con.begin()
     try:
-        for table, extra in (
-            ("audience_membership", " and status = 'removed'"),
-            ("audience_run_members", ""),
-            ("audience_holdout", ""),
-        ):
-            row = con.execute(
-                f"delete from {SCHEMA}.{table} where sha256(customer_id) in {erased}{extra}"
-            ).fetchone()
-            total += int(row[0]) if row else 0
-        con.commit()
+        total = purge_erased_rows(con)
+        if transaction:
+            con.commit()
     except BaseException:
-        con.rollback()
+        if transaction:
+            con.rollback()
         raise
+    con.execute("drop table if exists _segmint_erased")
     return total

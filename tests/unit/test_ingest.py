@@ -21,6 +21,7 @@ from segmint.ingest import (
     IngestError,
     discover,
     ensure_schema,
+    identifier_hash,
     ingest,
 )
 
@@ -391,6 +392,90 @@ def test_erased_customers_are_quarantined_without_their_values(tmp_path: Path, w
     assert q == [(None, None, "erased_customer", 2)]
     assert rows(wh, "SELECT _reason FROM quarantine.orders") == [("erased_customer",)]
     assert "secret@example.com" not in " ".join(f.message for f in report.files)
+
+
+def test_erased_orders_items_and_anonymous_events_are_suppressed(tmp_path: Path, wh: Path):
+    # order_items carry only order_id, anonymous events only anonymous_id: both are kept
+    # out through raw.erasure_identifiers (sha256 of the trimmed id, hashed in Python here
+    # and compared with DuckDB's sha256 in ingest), counted as quarantined (reconciled).
+    land = tmp_path / "landing"
+    orders_csv(land / "orders.csv", "o1", "o2")
+    write(
+        land / "order_items.csv",
+        "order_id,product_id,quantity,unit_price\n o1 ,p1,1,5\no1,p2,2,5\no2,p1,1,5\no1,p1,1,5\n",
+    )
+    write(
+        land / "events.jsonl",
+        "".join(
+            json.dumps(e) + "\n"
+            for e in (
+                {
+                    "event_id": "e1",
+                    "occurred_at": "2024-01-01T10:00:00",
+                    "event_type": "page_view",
+                    "anonymous_id": "anon-x",
+                },
+                {
+                    "event_id": "e2",
+                    "occurred_at": "2024-01-01T10:00:00",
+                    "event_type": "page_view",
+                    "anonymous_id": " anon-x",
+                    "customer_id": "co2",
+                },
+                {
+                    "event_id": "e3",
+                    "occurred_at": "2024-01-01T10:00:00",
+                    "event_type": "page_view",
+                    "anonymous_id": "anon-y",
+                },
+                {
+                    "event_id": "e4",
+                    "occurred_at": "2024-01-01T10:00:00",
+                    "event_type": "purchase",
+                    "customer_id": "co1",
+                },
+            )
+        ),
+    )
+    con = duckdb.connect(str(wh.parent.mkdir(parents=True) or wh))
+    ensure_schema(con)
+    con.execute("INSERT INTO raw.erasure_ledger VALUES (?)", [identifier_hash("co1")])
+    con.executemany(
+        "INSERT INTO raw.erasure_identifiers VALUES (?, ?, now())",
+        [["order_id", identifier_hash(" o1")], ["anonymous_id", identifier_hash("anon-x ")]],
+    )
+    (same,) = con.execute(
+        "SELECT sha256(trim(' anon-x ')) = ?", [identifier_hash("anon-x")]
+    ).fetchone()
+    con.close()
+    assert same
+    report = ingest(land, wh, now=NOW)
+    assert_balanced(report)
+    items, events = by_file(report, "order_items.csv"), by_file(report, "events.jsonl")
+    # o1 twice + o1 again (duplicate key, still theirs: blanked all the same); o2 stays.
+    assert (items.rows_read, items.rows_loaded, items.rows_quarantined) == (4, 1, 3)
+    assert items.rows_suppressed == 3 and "3 of erased people" in items.message
+    assert rows(wh, "SELECT order_id, product_id FROM raw.order_items") == [("o2", "p1")]
+    q = rows(wh, "SELECT order_id, product_id, _reason FROM quarantine.order_items ORDER BY 3")
+    assert (
+        q
+        == [(None, None, "duplicate_key; erased_customer")] + [(None, None, "erased_customer")] * 2
+    )
+    # e1: their device, anonymous; e4: theirs by customer_id. e2 is someone else's row on
+    # the same device id, e3 another device: both load.
+    assert (events.rows_loaded, events.rows_quarantined, events.rows_suppressed) == (2, 2, 2)
+    assert rows(wh, "SELECT event_id FROM raw.events ORDER BY 1") == [("e2",), ("e3",)]
+    blank = rows(wh, "SELECT event_id, anonymous_id, customer_id, _reason FROM quarantine.events")
+    assert blank == [(None, None, None, "erased_customer")] * 2
+    assert report.rows_suppressed == 5 + 1  # + order o1 itself (its customer co1 is erased)
+    assert report.totals["rows_suppressed"] == report.rows_suppressed
+    assert "(6 of erased people)" in report.summary()
+    (ledger,) = rows(
+        wh,
+        "SELECT rows_read - rows_loaded - rows_quarantined FROM raw.load_ledger "
+        "WHERE file_path LIKE '%order_items.csv'",
+    )
+    assert ledger == (0,)
 
 
 def test_progress_is_reported(tmp_path: Path, wh: Path) -> None:

@@ -82,3 +82,26 @@ def test_reader_holding_snapshot_sees_old_or_new_never_errors(tmp_path: Path) ->
     out, _ = proc.communicate(timeout=60)
     assert "ERRORS 0" in out, out
     assert read_manifest(pub) == {"marts.customer_360": 39}
+
+
+def test_publish_leaves_out_rows_of_erased_customers(tmp_path: Path) -> None:
+    """A membership kept in the working warehouse until the vendor removal is sent must not
+    reach the published file once the person is in the erasure ledger."""
+    w = _working(tmp_path / "w.duckdb", 4)
+    con = duckdb.connect(str(w))
+    con.execute("create schema activation")
+    con.execute(
+        "create table activation.audience_membership as "
+        "select range::varchar customer_id, 'winback' audience from range(4)"
+    )
+    con.execute("create table raw.erasure_ledger (customer_id_hash varchar)")
+    # The ledger's hash: lower-case hex sha256 of the trimmed id (upper case here on purpose).
+    con.execute("insert into raw.erasure_ledger select upper(sha256('2'))")
+    con.close()
+    counts = publish(w, tmp_path / "pub.duckdb", run_id="r1")
+    assert counts == {"activation.audience_membership": 3, "marts.customer_360": 3}
+    with duckdb.connect(str(tmp_path / "pub.duckdb"), read_only=True) as pub:
+        for table in ("activation.audience_membership", "marts.customer_360"):
+            ids = {r[0] for r in pub.execute(f"select customer_id from {table}").fetchall()}
+            assert ids == {"0", "1", "3"}, table
+    assert verify_published(tmp_path / "pub.duckdb") == {}
