@@ -58,7 +58,6 @@ STAGES = (
     "generate",
     "ingest",
     "dbt",
-    "snapshots",
     "checks",
     "segmentation",
     "churn",
@@ -100,8 +99,6 @@ def stage_of(step_key: str) -> str:
         return "checks"
     if step_key == "dbt_models":
         return "dbt"
-    if step_key == "dbt_snapshots":
-        return "snapshots"
     if step_key == "dbt_targeting":
         return "targeting"
     if "forecast" in step_key:
@@ -354,7 +351,8 @@ def _manifest_nodes() -> dict[str, set[str]]:
     """Asset keys (schema/name) of dbt nodes by role, from the parsed manifest.
 
     "customer_360" / "daily_demand": that mart and every model upstream of it (what the floor
-    replaces); "dbt_models": the nodes the dbt_models step builds (no snapshots, no targeting).
+    replaces); "dbt_models": the nodes the dbt_models step builds (models, snapshot; no
+    targeting).
     """
     if not MANIFEST.exists():
         return {}
@@ -381,7 +379,7 @@ def _manifest_nodes() -> dict[str, set[str]]:
     out["dbt_models"] = {
         key(uid)
         for uid, node in nodes.items()
-        if node.get("resource_type") in ("model", "seed")
+        if node.get("resource_type") in ("model", "seed", "snapshot")
         and "activation" not in node.get("fqn", [])
         and "audience" not in node.get("tags", [])
     }

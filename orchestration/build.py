@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.dbt.assets import DBT_ASSETS
-from orchestration.dbt.project import DBT_EXECUTABLE, dbt_project
+from orchestration.dbt.project import dbt_resource
 from orchestration.ingest.assets import raw_tables
 from orchestration.ingest.sensors import build_landing_sensor
 from orchestration.publish.assets import build_publish_asset
@@ -49,7 +48,7 @@ def build_definitions(
         sensors=[build_landing_sensor(PIPELINE_JOB, settings.landing.resolve())],
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": dbt_resource(),
         },
         executor=dg.in_process_executor,
     )

@@ -1,8 +1,10 @@
-"""dbt models as Dagster assets: plain models, incremental facts, snapshots, targeting."""
+"""dbt models as Dagster assets: models, incremental facts and snapshot in one step; targeting."""
 
 import json
+import os
 import shutil
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -22,7 +24,6 @@ if dbt_project.preparer is not None:
     dbt_project.prepare_if_dev()
 prepare_manifest()
 
-SNAPSHOTS = "resource_type:snapshot"
 TARGETING = "path:models/marts/activation tag:audience"
 
 
@@ -70,6 +71,34 @@ def _row_counts(warehouse: WarehouseResource, keys: list[dg.AssetKey]) -> dict[d
     return counts
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def seed_partial_parse(warehouse: WarehouseResource, target: Path) -> Path:
+    """Give a fresh per-op target the parse state of the previous dbt call on this warehouse.
+
+    dagster-dbt copies the project's partial_parse.msgpack into an empty target, but that
+    one was parsed for another profile (warehouse path), so dbt re-parsed the whole project
+    in every op (about 10 s each, three times per run). The last invocation's state is kept
+    next to the warehouse instead; dbt checks vars, profile and file hashes itself and falls
+    back to a full parse when anything differs, so a stale copy costs nothing but time.
+    """
+    cache = warehouse.artifact_dir("dbt") / PARTIAL_PARSE
+    if cache.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cache, target / PARTIAL_PARSE)
+    return cache
+
+
+def keep_partial_parse(target: Path, cache: Path) -> None:
+    """Store the invocation's parse state for the next op (temp file + rename: atomic)."""
+    produced = target / PARTIAL_PARSE
+    if produced.exists():
+        tmp = cache.with_name(f".{cache.name}.tmp-{os.getpid()}")
+        shutil.copyfile(produced, tmp)
+        os.replace(tmp, cache)
+
+
 def run_dbt(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
@@ -86,8 +115,10 @@ def run_dbt(
     # each run, instead of piling up one copy per run inside the project.
     target = warehouse.artifact_dir("dbt") / context.op.name
     shutil.rmtree(target, ignore_errors=True)
+    parse_cache = seed_partial_parse(warehouse, target)
     invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     events = list(invocation.stream())
+    keep_partial_parse(target, parse_cache)
     keys = [
         ev.asset_key
         if isinstance(ev, dg.AssetMaterialization)
@@ -119,13 +150,15 @@ class DbtBuildConfig(dg.Config):
     )
 
 
-# Plain and incremental models run in one dbt invocation: relationship tests on the
-# incremental facts point at dimensions, and dbt orders those tests after both parents
-# exist; a separate Dagster op for the facts would run them before the dimension is built.
+# Plain and incremental models and the snapshot run in one dbt invocation: relationship
+# tests on the incremental facts point at dimensions, and dbt orders those tests after both
+# parents exist; a separate Dagster op for the facts would run them before the dimension is
+# built. The snapshot had its own op once; each dbt invocation costs a few seconds of
+# interpreter start and parse, for a snapshot that takes one second to build.
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    exclude=f"{SNAPSHOTS} {TARGETING}",
+    exclude=TARGETING,
     dagster_dbt_translator=translator,
     name="dbt_models",
     pool=WRITER_POOL,
@@ -137,23 +170,9 @@ def dbt_models(
     dbt: DbtCliResource,
     warehouse: WarehouseResource,
 ):
-    """Staging views, intermediate tables, incremental facts (lookback for late rows), marts."""
+    """Staging views, intermediate tables, incremental facts (lookback for late rows), marts,
+    and the SCD type 2 snapshot of customers."""
     yield from run_dbt(context, dbt, warehouse, full_refresh=config.full_refresh)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=SNAPSHOTS,
-    dagster_dbt_translator=translator,
-    name="dbt_snapshots",
-    pool=WRITER_POOL,
-)
-def dbt_snapshots(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-):
-    """SCD type 2 history of customers."""
-    yield from run_dbt(context, dbt, warehouse)
 
 
 @dbt_assets(
@@ -171,4 +190,4 @@ def dbt_targeting(
     yield from run_dbt(context, dbt, warehouse)
 
 
-DBT_ASSETS = [dbt_models, dbt_snapshots, dbt_targeting]
+DBT_ASSETS = [dbt_models, dbt_targeting]
