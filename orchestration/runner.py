@@ -18,6 +18,7 @@ from rich.table import Table
 from segmint.activation.files import pid_alive
 from segmint.errors import SegmintError
 from segmint.settings import Settings
+from segmint.warehouse import WarehouseBusy, exclusive_use
 
 PID_TAG = "segmint/pid"
 
@@ -87,17 +88,31 @@ class RunSummary:
         return table
 
 
+LOCK_WAIT_SECONDS = 900
+
+WATCHED = {
+    dg.DagsterEventType.STEP_START,
+    dg.DagsterEventType.STEP_SUCCESS,
+    dg.DagsterEventType.STEP_FAILURE,
+    dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+}
+
+
 def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, console: Console):
-    """Print step starts/ends while the run executes in another thread."""
-    seen = 0
+    """Print step starts/ends while the run executes in another thread.
+
+    Reads only the new events of the watched types (a cursor into the event log): re-reading
+    the whole log every half second cost CPU, and the GIL, that the run thread needs.
+    """
+    cursor: str | None = None
     with console.status("starting…") as status:
         while not stop.is_set():
             try:
-                logs = instance.all_logs(run_id)
+                page = instance.get_records_for_run(run_id, cursor=cursor, of_type=WATCHED)
             except Exception:  # the run may not exist yet
-                logs = []
-            for entry in logs[seen:]:
-                ev = entry.dagster_event
+                page = None
+            for record in page.records if page else []:
+                ev = record.event_log_entry.dagster_event
                 if ev is None:
                     continue
                 if ev.event_type == dg.DagsterEventType.STEP_START:
@@ -113,7 +128,8 @@ def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, con
                             f"[yellow]check failed[/] {data.asset_key.to_user_string()}:"
                             f"{data.check_name} ({data.severity.value})"
                         )
-            seen = len(logs)
+            if page is not None and page.records:
+                cursor = page.cursor
             stop.wait(0.5)
 
 
@@ -180,16 +196,26 @@ def run_pipeline(
     started = time.monotonic()
     error = None
     try:
-        result = job.execute_in_process(
-            # Dagster's own console log is replaced by the progress display and summary;
-            # everything stays in the run's event log (segmint ui shows it).
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            instance=instance,
-            run_id=run_id,
-            raise_on_error=False,
-            tags={"segmint/trigger": "cli", PID_TAG: str(os.getpid())},
-        )
+        # One segmint process at a time on this warehouse: a `segmint forget` in progress is
+        # waited for (it takes seconds), rather than failing a step on DuckDB's file lock.
+        with exclusive_use(
+            settings.warehouse,
+            "segmint run",
+            wait_seconds=LOCK_WAIT_SECONDS,
+            on_wait=lambda holder: console.print(f"[yellow]waiting[/] for {holder} to finish"),
+        ):
+            result = job.execute_in_process(
+                # Dagster's own console log is replaced by the progress display and summary;
+                # everything stays in the run's event log (segmint ui shows it).
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                tags={"segmint/trigger": "cli", PID_TAG: str(os.getpid())},
+            )
         success = result.success
+    except WarehouseBusy as exc:
+        success, error = False, str(exc)
     except Exception as exc:  # definition errors surface here; report, don't hide
         success, error = False, f"{type(exc).__name__}: {exc}"
     finally:

@@ -55,7 +55,14 @@ from segmint.activation.files import pid_alive, write_json_atomic
 from segmint.errors import SegmintError
 from segmint.ingest import ERASURE_IDENTIFIERS, ERASURE_LEDGER, identifier_hash
 from segmint.settings import Settings
-from segmint.warehouse import PUBLISHED_SCHEMAS, erased_customers_filter, list_tables, publish
+from segmint.warehouse import (
+    PUBLISHED_SCHEMAS,
+    WarehouseBusy,
+    erased_customers_filter,
+    exclusive_use,
+    list_tables,
+    publish,
+)
 
 # Layers cleaned in the transaction (activation has its own purge, see purge_erased).
 ERASE_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml")
@@ -352,6 +359,19 @@ def forget(
     # Checked before taking the lock (probing must not block a live run's next step) and
     # again while holding it (a run that started in between).
     _refuse_during_run(settings)
+    if not settings.warehouse.exists():
+        raise SegmintError(f"no warehouse at {settings.warehouse}: nothing to erase")
+    try:
+        with exclusive_use(settings.warehouse, "segmint forget"):
+            return _forget_locked(settings, customer_id, email)
+    except WarehouseBusy as exc:
+        raise RunInProgressError(
+            f"{exc}: a pipeline run or another erasure is in progress. Nothing was erased; "
+            "retry when it has finished."
+        ) from None
+
+
+def _forget_locked(settings: Settings, customer_id: str | None, email: str | None) -> ErasureReport:
     con = _connect(settings.warehouse)
     try:
         _refuse_during_run(settings)
