@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,4 +55,61 @@ def make_settings(root: Path, landing: Path, **extra) -> Settings:
         audiences=Path(__file__).resolve().parents[1] / "audiences",
         artifacts=root / "warehouse" / "artifacts",
         **extra,
+    )
+
+
+@dataclass
+class TwoRuns:
+    """The pipeline run in process twice in a row on the same landing data and warehouse.
+
+    Shared by the integration tests (what Dagster materialized and published) and the
+    reliability tests (identical outputs on rerun; an analyst reading throughout).
+    Everything a test compares is captured here, right after each run, because later
+    integration tests run the pipeline again on the same warehouse.
+    """
+
+    settings: Settings
+    first: object  # orchestration.runner.RunSummary
+    second: object
+    first_manifest: dict[str, int]
+    second_manifest: dict[str, int]
+    first_checksums: dict[str, tuple[int, str]]  # marts + ml, runtime columns excluded
+    rerun_first_checksums: dict[str, tuple[int, str]]  # also without stateful columns
+    rerun_second_checksums: dict[str, tuple[int, str]]
+    reader: object  # tests.runs.ReaderResult, the analyst polling during both runs
+
+
+@pytest.fixture(scope="session")
+def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> TwoRuns:
+    from orchestration.runner import run_pipeline
+    from segmint.warehouse import read_manifest
+    from tests.runs import RUNTIME_COLUMNS, STATEFUL_COLUMNS, AnalystReader, table_checksums
+
+    root = tmp_path_factory.mktemp("twice")
+    landing = root / "landing"
+    shutil.copytree(sample_landing, landing)
+    settings = make_settings(root, landing)
+    schemas = ("marts", "ml")
+    stateless = RUNTIME_COLUMNS | STATEFUL_COLUMNS
+    reader = AnalystReader(settings.published_path, root / "stop-reader").start()
+    try:
+        first = run_pipeline(settings)
+        assert first.success, first.render()
+        first_manifest = read_manifest(settings.published_path)
+        first_checksums = table_checksums(settings.warehouse, schemas)
+        rerun_first = table_checksums(settings.warehouse, schemas, stateless)
+        second = run_pipeline(settings)
+        assert second.success, second.render()
+    finally:
+        result = reader.stop()
+    return TwoRuns(
+        settings=settings,
+        first=first,
+        second=second,
+        first_manifest=first_manifest,
+        second_manifest=read_manifest(settings.published_path),
+        first_checksums=first_checksums,
+        rerun_first_checksums=rerun_first,
+        rerun_second_checksums=table_checksums(settings.warehouse, schemas, stateless),
+        reader=result,
     )

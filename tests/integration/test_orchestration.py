@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -20,24 +18,19 @@ import pytest
 
 from orchestration.runner import prepare_environment, run_pipeline
 from segmint.warehouse import read_manifest, verify_published
-from tests.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory, sample_landing):
-    root = tmp_path_factory.mktemp("orch")
-    landing = root / "landing"
-    shutil.copytree(sample_landing, landing)
-    return make_settings(root, landing)
+def settings(twice):
+    """Settings of the shared run (tests/conftest.py `twice`): two runs already happened."""
+    return twice.settings
 
 
 @pytest.fixture(scope="module")
-def first_run(settings):
-    summary = run_pipeline(settings)
-    assert summary.success, summary.render()
-    return summary
+def first_run(twice):
+    return twice.first
 
 
 def test_definitions_validate(settings) -> None:
@@ -70,39 +63,13 @@ def test_full_graph_materializes_and_publishes(first_run, settings) -> None:
     assert verify_published(settings.published_path) == {}
 
 
-def test_second_run_in_a_row_succeeds_and_skips_loaded_files(first_run, settings) -> None:
-    before = read_manifest(settings.published_path)
-    stop = settings.warehouse.parent / "stop-reader"
-    stop.unlink(missing_ok=True)
-    reader = textwrap.dedent(
-        f"""
-        import duckdb, os, time
-        errors = reads = 0
-        while not os.path.exists({str(stop)!r}):
-            try:
-                con = duckdb.connect({str(settings.published_path)!r}, read_only=True)
-                con.execute("select count(*) from marts.customer_360").fetchone()
-                con.close()
-                reads += 1
-            except Exception as exc:
-                errors += 1
-                print(repr(exc), flush=True)
-            time.sleep(0.05)
-        print("ERRORS", errors, "READS", reads)
-        """
-    )
-    # An analyst holding and querying the published file during the whole run.
-    proc = subprocess.Popen([sys.executable, "-c", reader], stdout=subprocess.PIPE, text=True)
-    try:
-        summary = run_pipeline(settings)
-    finally:
-        stop.touch()
-        out, _ = proc.communicate(timeout=60)
-    assert summary.success, summary.render()
-    assert "ERRORS 0 " in out, out
-    assert int(out.split("READS")[1]) > 0
-    assert summary.materialized["raw/orders"] == first_run.materialized["raw/orders"]
-    after = read_manifest(settings.published_path)
+def test_second_run_in_a_row_succeeds_and_skips_loaded_files(twice) -> None:
+    """The shared fixture ran the pipeline twice with an analyst reading the published file
+    throughout (tests/runs.py READER); the reliability tests check that reader's figures."""
+    first, second = twice.first, twice.second
+    assert second.success, second.render()
+    assert second.materialized["raw/orders"] == first.materialized["raw/orders"]
+    before, after = twice.first_manifest, twice.second_manifest
     # Same inputs: marts and per-customer outputs are unchanged; run logs grow.
     stable = [k for k in before if k.startswith("marts.")] + [
         "ml.customer_segments",

@@ -1,14 +1,18 @@
 """Idempotency: the same landing data run into two fresh warehouses gives identical marts
 and model outputs, and a rerun on the same warehouse changes none of them.
 
+The two fresh warehouses: `baseline` (a `segmint run` subprocess, tests/reliability/
+conftest.py) and the first run of `twice` (run_pipeline in process, tests/conftest.py), on
+copies of the same landing folder. The rerun: the second run of `twice`.
+
 Compared: every base table of schemas marts and ml, as (row count, order-independent
-checksum of all rows). Excluded (tests/reliability/conftest.py RUNTIME_COLUMNS): columns that
-record when something ran, not what it computed: _loaded_at (ingest time carried into the
-incremental facts), scored_at / trained_at / computed_at / created_at (model run times),
-dbt_updated_at (snapshot bookkeeping), and keys measuring elapsed time inside JSON metrics
-(fit_seconds, seconds, duration_s in ml.model_runs.metrics). For the rerun on the same
-warehouse also what records the previous run by design (conftest STATEFUL_TABLES/COLUMNS):
-ml.model_runs (append-only history), ml.feature_drift (drift against the previous run) and
+checksum of all rows). Excluded (tests/runs.py RUNTIME_COLUMNS): columns that record when
+something ran, not what it computed: _loaded_at (ingest time carried into the incremental
+facts), scored_at / trained_at / computed_at / created_at (model run times), dbt_updated_at
+(snapshot bookkeeping), and keys measuring elapsed time inside JSON metrics (fit_seconds,
+seconds, duration_s in ml.model_runs.metrics). For the rerun on the same warehouse also what
+records the previous run by design (tests/runs.py STATEFUL_TABLES/COLUMNS): ml.model_runs
+(append-only history), ml.feature_drift (drift against the previous run) and
 ml.segment_profiles.matched_previous.
 """
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.reliability.conftest import STATEFUL_TABLES, table_checksums
+from tests.runs import STATEFUL_TABLES, table_checksums
 
 pytestmark = pytest.mark.timeout(1800)  # three pipeline runs behind the fixtures
 
@@ -25,20 +29,19 @@ def _diff(a: dict, b: dict) -> dict[str, tuple]:
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
-def test_two_fresh_runs_give_identical_marts_and_models(baseline, fresh_twice) -> None:
+def test_two_fresh_runs_give_identical_marts_and_models(baseline, twice) -> None:
     first = table_checksums(baseline.warehouse, ("marts", "ml"))
-    other = fresh_twice.extra["first_checksums"]
+    other = twice.first_checksums
     assert "marts.customer_360" in first and "ml.churn_scores" in first
     assert first["marts.customer_360"][0] == 400
     assert sum(n for n, _ in first.values()) > 10_000
     assert _diff(first, other) == {}
 
 
-def test_rerun_on_same_warehouse_changes_no_mart_or_model(fresh_twice) -> None:
+def test_rerun_on_same_warehouse_changes_no_mart_or_model(twice) -> None:
     """A second run over the same (already loaded) files rebuilds identical marts and model
     outputs; only the tables and columns that record the previous run may change."""
-    first = fresh_twice.extra["rerun_first_checksums"]
-    second = fresh_twice.extra["rerun_second_checksums"]
+    first, second = twice.rerun_first_checksums, twice.rerun_second_checksums
     assert first["ml.churn_scores"][0] == 400
     diff = _diff(first, second)
     assert set(diff) <= STATEFUL_TABLES, diff
