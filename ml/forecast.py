@@ -43,6 +43,10 @@ LEVEL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 KEY_NAMES: dict[str, str] = {"category": "category", "store_region": "region"}
 METRICS: tuple[str, ...] = ("orders", "units", "revenue")
+# Prophet logs an ERROR when it is imported without plotly ("Interactive plots will not
+# work"); we draw with matplotlib and do not ship plotly, so that line only alarms users.
+logging.getLogger("prophet.plot").addFilter(lambda record: "plotly" not in record.getMessage())
+
 SEASON = 7
 UNKNOWN = "unknown"
 
