@@ -14,6 +14,12 @@ Split: the most recent labelled cutoff is the held-out window; the model and bot
 on or before it. Then the model is refit on all labelled cutoffs and scores customer_360
 as of its as-of date.
 
+Model: one HistGradientBoosting classifier per fit (categoricals as native category codes,
+no one-hot), early-stopped and calibrated (Platt sigmoid by default) on a held-out 20% of
+customers the trees never see; above max_train_rows the tree rows are a sample stratified by
+cutoff and label (reported in metrics). Drivers are computed on the model matrix: one batch
+prediction per feature group, not one per customer.
+
 Public API::
 
     train_and_score_churn(history, labels, current, params=ChurnParams(),
@@ -31,11 +37,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
@@ -55,16 +60,26 @@ class ChurnParams:
     seed: int = 42
     risk_bands: tuple[float, float] = (0.3, 0.6)
     calibration: Literal["isotonic", "sigmoid"] = "sigmoid"
+    # How the calibration rows are held out of tree training: "grouped" = a share of
+    # customers (all their cutoffs); "time" = the latest training cutoff whose earlier rows'
+    # label windows end by it (falls back to "grouped" with a single training cutoff).
     calibration_cv: Literal["grouped", "time"] = "grouped"
-    # One calibrated model (folds only produce calibration data) instead of one per fold:
-    # scoring and driver explanations then predict with 1 model, not 3.
-    calibration_ensemble: bool = False
-    learning_rate: float = 0.05
+    calibration_fraction: float = 0.2
+    # Early stopping watches the calibration rows ("calibration": the trees train on every
+    # other row) or a further grouped share of the tree-training customers ("separate").
+    early_stopping: Literal["calibration", "separate"] = "calibration"
+    validation_fraction: float = 0.1
+    learning_rate: float = 0.1
     max_iter: int = 300
+    n_iter_no_change: int = 15
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 40
     l2_regularization: float = 1.0
     min_frequency: float = 0.01
+    max_categories: int = 30
+    # Above this many tree-training rows, a sample stratified by cutoff and label is used
+    # (reported in metrics as training_rows / training_rows_available).
+    max_train_rows: int = 400_000
     n_drivers: int = 3
     driver_groups: int = 10
     driver_sample: int = 2_000
@@ -74,23 +89,46 @@ class ChurnParams:
     fairness_min_group: int = 30
     psi_bins: int = 10
     psi_warn: float = 0.2
+    # OpenMP/BLAS threads; the ML assets run one at a time (one-writer pool).
     threads: int | None = 1
 
 
 @dataclass
 class ChurnModel:
-    """A fitted, calibrated churn classifier and the columns it reads."""
+    """A fitted churn classifier: category codes -> gradient boosting -> calibration."""
 
     spec: features.FeatureSpec
-    estimator: CalibratedClassifierCV
+    codes: features.CategoryCodes | None
+    gbm: HistGradientBoostingClassifier
+    calibrator: LogisticRegression | IsotonicRegression | None
     cutoffs: list[str]
     calibration_split: str
+    info: dict[str, Any]
+
+    def matrix(self, prepared: pd.DataFrame) -> np.ndarray:
+        """The model matrix: numeric columns as floats, then categorical codes."""
+        x = self.spec.frame(prepared)
+        num = x[list(self.spec.numeric)].to_numpy(dtype="float64")
+        if self.codes is None:
+            return num
+        return np.hstack([num, self.codes.transform(x[list(self.spec.categorical)])])
+
+    def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Calibrated churn probability for rows of the model matrix."""
+        if len(matrix) == 0:
+            return np.zeros(0)
+        if self.calibrator is None:
+            return self.gbm.predict_proba(matrix)[:, 1]
+        raw = self.gbm.decision_function(matrix)
+        if isinstance(self.calibrator, IsotonicRegression):
+            return np.clip(self.calibrator.predict(raw), 0.0, 1.0)
+        return self.calibrator.predict_proba(raw.reshape(-1, 1))[:, 1]
 
     def predict(self, prepared: pd.DataFrame) -> np.ndarray:
         """Calibrated churn probability for prepared customer rows."""
         if len(prepared) == 0:
             return np.zeros(0)
-        return self.estimator.predict_proba(self.spec.frame(prepared))[:, 1]
+        return self.predict_matrix(self.matrix(prepared))
 
 
 @dataclass
@@ -145,65 +183,151 @@ def time_split(cutoffs: list[pd.Timestamp], horizon_days: int) -> tuple[list, pd
     return train, eval_cutoff
 
 
-def _calibration_cv(
-    ex: pd.DataFrame, horizon_days: int, seed: int, how: str = "grouped"
-) -> tuple[Any, str]:
-    """Calibration folds inside the training window.
+def _customer_split(customer_ids: pd.Series, fraction: float, seed: int) -> np.ndarray:
+    """True for the rows of a random `fraction` of customers (all rows of a customer together)."""
+    ids = customer_ids.astype(str)
+    unique = np.sort(ids.unique())
+    n_out = int(round(fraction * len(unique)))
+    if n_out < 1 or n_out >= len(unique):
+        return np.zeros(len(ids), dtype=bool)
+    chosen = np.random.default_rng(seed).choice(unique, size=n_out, replace=False)
+    return ids.isin(chosen).to_numpy()
 
-    "grouped": stratified 3-fold grouped by customer (a customer's rows at several cutoffs
-    never sit on both sides). "time": train on older cutoffs, calibrate on a later one whose
-    features start after their label window ends; falls back to "grouped" when the training
-    window has a single cutoff. Either way every fold lies inside the training window, so no
-    fold sees the held-out window or anything after it.
+
+def _both_classes(y: np.ndarray) -> bool:
+    return len(np.unique(y)) == 2
+
+
+def _calibration_rows(ex: pd.DataFrame, params: ChurnParams) -> tuple[np.ndarray, str]:
+    """Rows held out of tree training to fit the calibration map, and how they were chosen.
+
+    "grouped": params.calibration_fraction of the customers (a customer's rows at several
+    cutoffs never sit on both sides). "time": the latest training cutoff t that has earlier
+    rows whose label window ends by t; the trees then train on those earlier rows only
+    (falls back to "grouped" when there is no such cutoff). Either way the calibration rows
+    lie inside the training window, never in the held-out window or after it.
     """
     y = ex["churned"].to_numpy()
-    if how == "time":
+    if params.calibration_cv == "time":
         cut = ex["cutoff_date"].to_numpy()
-        horizon = np.timedelta64(horizon_days, "D")
-        splits = []
-        for t in sorted(set(cut)):
-            train = np.flatnonzero(cut + horizon <= t)
-            test = np.flatnonzero(cut == t)
-            if train.size and test.size and len(set(y[train])) == 2 and len(set(y[test])) == 2:
-                splits.append((train, test))
-        if splits:
-            return splits, "time"
-    folds = StratifiedGroupKFold(n_splits=3, shuffle=True, random_state=seed)
-    groups = ex["customer_id"].astype(str).to_numpy()
-    return list(folds.split(np.zeros(len(y)), y, groups)), "grouped"
+        horizon = np.timedelta64(params.horizon_days, "D")
+        for t in sorted(set(cut), reverse=True):
+            train, cal = cut + horizon <= t, cut == t
+            if train.any() and _both_classes(y[train]) and _both_classes(y[cal]):
+                return cal, "time"
+    cal = _customer_split(ex["customer_id"], params.calibration_fraction, params.seed)
+    if cal.any() and _both_classes(y[cal]) and _both_classes(y[~cal]):
+        return cal, "grouped"
+    return np.zeros(len(ex), dtype=bool), "none"
+
+
+def _stratified_subsample(strata: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Sorted row positions of a sample of `size` rows, proportional within each stratum."""
+    n = len(strata)
+    if n <= size:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    keep: list[np.ndarray] = []
+    for value in np.unique(strata):
+        rows = np.flatnonzero(strata == value)
+        take = int(round(size * len(rows) / n))
+        keep.append(rng.choice(rows, size=min(take, len(rows)), replace=False))
+    return np.sort(np.concatenate(keep))
 
 
 def fit_churn_model(examples: pd.DataFrame, params: ChurnParams) -> ChurnModel:
-    """Fit the calibrated gradient-boosted classifier on eligible, labelled examples."""
-    if examples["churned"].nunique() < 2:
+    """Fit gradient boosting on eligible, labelled examples and calibrate it on held-out rows.
+
+    One tree model per call: the trees train on most customers (early stopping watches a
+    grouped validation share of them), and a calibration map (Platt sigmoid or isotonic on
+    the raw score) is fitted on the calibration rows the trees never saw.
+    """
+    y_all = examples["churned"].to_numpy()
+    if not _both_classes(y_all):
         raise ValueError("churn labels have a single class; cannot train")
     spec = features.churn_feature_spec(examples)
-    pipeline = Pipeline(
-        [
-            ("pre", features.churn_preprocessor(spec, params.min_frequency)),
-            (
-                "gbm",
-                HistGradientBoostingClassifier(
-                    learning_rate=params.learning_rate,
-                    max_iter=params.max_iter,
-                    max_leaf_nodes=params.max_leaf_nodes,
-                    min_samples_leaf=params.min_samples_leaf,
-                    l2_regularization=params.l2_regularization,
-                    early_stopping=True,
-                    validation_fraction=0.1,
-                    n_iter_no_change=20,
-                    random_state=params.seed,
-                ),
-            ),
-        ]
+    codes = None
+    if spec.categorical:
+        codes = features.CategoryCodes(params.min_frequency, params.max_categories).fit(
+            spec.frame(examples)[list(spec.categorical)]
+        )
+    model = ChurnModel(
+        spec=spec,
+        codes=codes,
+        gbm=HistGradientBoostingClassifier(),
+        calibrator=None,
+        cutoffs=sorted(str(pd.Timestamp(c).date()) for c in examples["cutoff_date"].unique()),
+        calibration_split="none",
+        info={},
     )
-    cv, how = _calibration_cv(examples, params.horizon_days, params.seed, params.calibration_cv)
-    model = CalibratedClassifierCV(
-        pipeline, method=params.calibration, cv=cv, ensemble=params.calibration_ensemble
+    matrix = model.matrix(examples)
+    cal, how = _calibration_rows(examples, params)
+    if how == "time":
+        horizon = np.timedelta64(params.horizon_days, "D")
+        cut = examples["cutoff_date"].to_numpy()
+        t = cut[cal].max()
+        fit_rows = np.flatnonzero(cut + horizon <= t)
+    else:
+        fit_rows = np.flatnonzero(~cal)
+    available = len(fit_rows)
+    if available > params.max_train_rows:
+        strata = examples["cutoff_date"].astype(str).to_numpy()[fit_rows] + y_all[fit_rows].astype(
+            str
+        )
+        fit_rows = fit_rows[_stratified_subsample(strata, params.max_train_rows, params.seed)]
+    if params.early_stopping == "separate":
+        val = _customer_split(
+            examples["customer_id"].iloc[fit_rows], params.validation_fraction, params.seed + 1
+        )
+        train_rows, val_rows = fit_rows[~val], fit_rows[val]
+    else:
+        train_rows, val_rows = fit_rows, np.flatnonzero(cal)
+    early = bool(
+        len(val_rows) and _both_classes(y_all[val_rows]) and _both_classes(y_all[train_rows])
     )
-    model.fit(spec.frame(examples), examples["churned"].to_numpy())
-    cutoffs = sorted({str(c.date()) for c in examples["cutoff_date"]})
-    return ChurnModel(spec=spec, estimator=model, cutoffs=cutoffs, calibration_split=how)
+    if not early:
+        train_rows = fit_rows
+    mask = np.zeros(matrix.shape[1], dtype=bool)
+    mask[len(spec.numeric) :] = True
+    gbm = HistGradientBoostingClassifier(
+        learning_rate=params.learning_rate,
+        max_iter=params.max_iter,
+        max_leaf_nodes=params.max_leaf_nodes,
+        min_samples_leaf=params.min_samples_leaf,
+        l2_regularization=params.l2_regularization,
+        categorical_features=mask if mask.any() else None,
+        early_stopping=early,
+        n_iter_no_change=params.n_iter_no_change,
+        random_state=params.seed,
+    )
+    if early:
+        gbm.fit(
+            matrix[train_rows], y_all[train_rows], X_val=matrix[val_rows], y_val=y_all[val_rows]
+        )
+    else:
+        gbm.fit(matrix[train_rows], y_all[train_rows])
+    model.gbm = gbm
+    if how != "none":
+        raw = gbm.decision_function(matrix[cal])
+        if params.calibration == "isotonic":
+            model.calibrator = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+                raw, y_all[cal]
+            )
+        else:
+            model.calibrator = LogisticRegression(C=1e4, max_iter=1000).fit(
+                raw.reshape(-1, 1), y_all[cal]
+            )
+    model.calibration_split = how
+    model.info = {
+        "training_rows_available": int(available),
+        "training_rows": int(len(fit_rows)),
+        "tree_rows": int(len(train_rows)),
+        "early_stopping_rows": int(len(val_rows)) if early else 0,
+        "calibration_rows": int(cal.sum()),
+        "subsampled": bool(len(fit_rows) < available),
+        "gbm_iterations": int(gbm.n_iter_),
+    }
+    return model
 
 
 def _log1p(x: np.ndarray) -> np.ndarray:
@@ -466,56 +590,77 @@ def _text_generic(col: str) -> Callable[[dict[str, Any], bool, dict[str, Any]], 
     return text
 
 
-def _reference_row(frame: pd.DataFrame, spec: features.FeatureSpec) -> pd.Series:
-    ref = {}
-    for c in spec.numeric:
-        ref[c] = float(frame[c].median()) if frame[c].notna().any() else np.nan
-    for c in spec.categorical:
-        mode = frame[c].dropna().astype(str).mode()
-        ref[c] = mode.iloc[0] if len(mode) else None
-    return pd.Series(ref, dtype=object)
+def _reference(matrix: np.ndarray, n_numeric: int) -> np.ndarray:
+    """The population reference per model column: median of numerics, most common code."""
+    ref = np.full(matrix.shape[1], np.nan)
+    for j in range(matrix.shape[1]):
+        col = matrix[:, j]
+        col = col[~np.isnan(col)]
+        if col.size == 0:
+            continue
+        if j < n_numeric:
+            ref[j] = float(np.median(col))
+        else:
+            values, counts = np.unique(col, return_counts=True)
+            ref[j] = float(values[np.argmax(counts)])  # ties: the lowest (most frequent) code
+    return ref
 
 
-def explain(model: ChurnModel, prepared: pd.DataFrame, params: ChurnParams) -> pd.Series:
+def explain(
+    model: ChurnModel,
+    prepared: pd.DataFrame,
+    params: ChurnParams,
+    matrix: np.ndarray | None = None,
+    base: np.ndarray | None = None,
+) -> pd.Series:
     """Top drivers per customer in words, from score changes when a feature group is reset.
 
     For each feature group, the customer's values are replaced by the population reference
-    (median / mode) and the score change is the group's contribution. Customers scored above
-    the average get the groups that raise their risk most, the others the groups that lower
-    it most.
+    (median / most common category) and the score change is the group's contribution.
+    Customers scored above the average get the groups that raise their risk most, the others
+    the groups that lower it most. Works on the model matrix: one batch prediction per group.
     """
     if len(prepared) == 0:
         return pd.Series([], dtype=object)
-    x = model.spec.frame(prepared)
-    ref = _reference_row(x, model.spec)
-    base = model.estimator.predict_proba(x)[:, 1]
-    groups = _driver_groups(model.spec)
+    if matrix is None:
+        matrix = model.matrix(prepared)
+    if base is None:
+        base = model.predict_matrix(matrix)
+    position = {c: j for j, c in enumerate(model.spec.columns)}
+    ref = _reference(matrix, len(model.spec.numeric))
+    groups = {g: [position[c] for c in cols] for g, cols in _driver_groups(model.spec).items()}
 
-    def delta(rows: np.ndarray, cols: list[str]) -> np.ndarray:
-        xr = x.iloc[rows].copy()
-        for c in cols:
-            xr[c] = ref[c]
-        return base[rows] - model.estimator.predict_proba(xr)[:, 1]
+    def delta(rows: np.ndarray | None, cols: list[int]) -> np.ndarray:
+        reset = matrix.copy() if rows is None else matrix[rows]
+        reset[:, cols] = ref[cols]
+        scored = base if rows is None else base[rows]
+        return scored - model.predict_matrix(reset)
 
     sample = np.sort(
         np.random.default_rng(params.seed).choice(
-            len(x), size=min(len(x), params.driver_sample), replace=False
+            len(matrix), size=min(len(matrix), params.driver_sample), replace=False
         )
     )
     importance = {g: float(np.abs(delta(sample, cols)).mean()) for g, cols in groups.items()}
     top = sorted(groups, key=lambda g: (-importance[g], g))[: params.driver_groups]
-    all_rows = np.arange(len(x))
-    deltas = np.column_stack([delta(all_rows, groups[g]) for g in top])
+    deltas = np.column_stack([delta(None, groups[g]) for g in top])
     up = base >= base.mean()
     signed = np.where(up[:, None], deltas, -deltas)
     order = np.argsort(-signed, axis=1, kind="stable")[:, : params.n_drivers]
-    text_cols = sorted({c for g in top for c in groups[g]} | set(_TEXT_EXTRAS) & set(prepared))
+    members = _driver_groups(model.spec)
+    text_cols = sorted({c for g in top for c in members[g]} | set(_TEXT_EXTRAS) & set(prepared))
     values = prepared.reindex(columns=text_cols)
-    ref_full = {**values.median(numeric_only=True).to_dict(), **ref.to_dict()}
+    ref_text: dict[str, Any] = values.median(numeric_only=True).to_dict()
+    for c in model.spec.numeric:
+        ref_text[c] = ref[position[c]]
+    categories = model.codes.categories_ if model.codes else []
+    for c, cats in zip(model.spec.categorical, categories, strict=True):
+        code = ref[position[c]]
+        ref_text[c] = cats[int(code)] if not np.isnan(code) and int(code) < len(cats) else None
     renderers = [TEMPLATES.get(g, _text_generic(g)) for g in top]
     out = []
     for i, row in enumerate(values.to_dict("records")):
-        parts = [renderers[j](row, bool(up[i]), ref_full) for j in order[i] if signed[i, j] > 0.001]
+        parts = [renderers[j](row, bool(up[i]), ref_text) for j in order[i] if signed[i, j] > 0.001]
         out.append("; ".join(parts) if parts else "no single factor stands out")
     return pd.Series(out, index=prepared.index, dtype=object)
 
@@ -615,6 +760,7 @@ def _train_and_score(
                 if base is not None:
                     scored[name] = _predict_baseline(base, test)
             metrics = evaluation.classification_metrics(y, scored["model"])
+            metrics["holdout_model"] = eval_model.info
             for name in BASELINES:
                 if name in scored:
                     baseline_metrics[name] = evaluation.classification_metrics(y, scored[name])
@@ -638,7 +784,8 @@ def _train_and_score(
     )
     buyer = features.is_purchaser(cur).to_numpy()
     prob = np.zeros(len(cur))
-    prob[buyer] = final.predict(cur[buyer])
+    buyer_matrix = final.matrix(cur[buyer])
+    prob[buyer] = final.predict_matrix(buyer_matrix)
     prospects = examples[~examples["eligible"]]
     if len(prospects):
         prospect_rate = float(prospects["churned"].mean())
@@ -650,7 +797,9 @@ def _train_and_score(
         prospect_how = "model (no labelled prospects)"
     drivers = pd.Series("no purchase yet", index=cur.index, dtype=object)
     if buyer.any():
-        drivers[buyer] = explain(final, cur[buyer], params).to_numpy()
+        drivers[buyer] = explain(
+            final, cur[buyer], params, matrix=buyer_matrix, base=prob[buyer]
+        ).to_numpy()
 
     params_dict = asdict(params)
     window = {
@@ -714,6 +863,7 @@ def _train_and_score(
     metrics.update(
         {
             "calibration_split": final.calibration_split,
+            **final.info,
             "prospect_rate": prospect_rate,
             "prospect_scoring": prospect_how,
             "risk_band_counts": scores["risk_band"].value_counts().sort_index().to_dict(),

@@ -234,6 +234,33 @@ class Log1pSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return arr
 
 
+def drop_correlated(
+    values: np.ndarray, columns: Sequence[str], threshold: float
+) -> tuple[list[str], dict[str, dict[str, float | str]]]:
+    """Greedy near-duplicate removal: keep columns in order unless |r| >= threshold with a kept one.
+
+    `values` holds the columns as they will be clustered (imputed, log-transformed where
+    skewed), one column per name. Two near-duplicates (monetary = frequency x order value in
+    log space, visits in 90 days vs days since the last visit) would count one aspect twice
+    in a distance-based model; the column listed first is kept. Returns the kept columns and,
+    per dropped column, the kept column it duplicates and their correlation.
+    """
+    arr = np.asarray(values, dtype="float64")
+    kept: list[int] = []
+    dropped: dict[str, dict[str, float | str]] = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(arr, rowvar=False) if arr.shape[1] > 1 else np.ones((1, 1))
+    corr = np.atleast_2d(corr)
+    for j, name in enumerate(columns):
+        twins = [(abs(corr[j, k]), k) for k in kept if np.isfinite(corr[j, k])]
+        worst = max(twins, default=(0.0, -1))
+        if worst[0] >= threshold:
+            dropped[name] = {"duplicates": columns[worst[1]], "abs_corr": round(float(worst[0]), 4)}
+        else:
+            kept.append(j)
+    return [columns[j] for j in kept], dropped
+
+
 def segmentation_preprocessor(spec: FeatureSpec, min_frequency: float = 0.01) -> ColumnTransformer:
     """Impute, log-transform skewed amounts and scale numerics; one-hot encode categoricals."""
     numeric = Pipeline(
@@ -260,26 +287,43 @@ def segmentation_preprocessor(spec: FeatureSpec, min_frequency: float = 0.01) ->
     return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
 
 
-def churn_preprocessor(spec: FeatureSpec, min_frequency: float = 0.01) -> ColumnTransformer:
-    """Pass numerics through (gradient boosting handles nulls); one-hot encode categoricals."""
-    categorical = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="constant", fill_value="unknown")),
-            (
-                "onehot",
-                OneHotEncoder(
-                    handle_unknown="ignore",
-                    min_frequency=min_frequency,
-                    max_categories=30,
-                    sparse_output=False,
-                ),
-            ),
-        ]
-    )
-    parts: list[tuple[str, object, list[str]]] = [("num", "passthrough", list(spec.numeric))]
-    if spec.categorical:
-        parts.append(("cat", categorical, list(spec.categorical)))
-    return ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
+class CategoryCodes(TransformerMixin, BaseEstimator):
+    """Encode categorical columns as float codes for trees with native categorical splits.
+
+    Per column, the frequent values (share >= min_frequency, at most max_categories, most
+    frequent first, ties by name) get codes 0..m-1, every other value (rare or unseen at fit)
+    gets code m ("other") and null stays NaN (missing). One column in, one column out, so a
+    feature keeps a single position in the model matrix (cheap to fit and to explain).
+    """
+
+    def __init__(self, min_frequency: float = 0.01, max_categories: int = 30) -> None:
+        self.min_frequency = min_frequency
+        self.max_categories = max_categories
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> CategoryCodes:
+        """Learn the frequent categories of each column."""
+        frame = pd.DataFrame(X)
+        self.n_features_in_ = frame.shape[1]
+        self.categories_: list[list[str]] = []
+        floor = self.min_frequency * len(frame)
+        for col in frame.columns:
+            counts = frame[col].dropna().astype(str).value_counts()
+            kept = [(int(n), str(c)) for c, n in counts.items() if n >= floor]
+            ordered = [c for _, c in sorted(kept, key=lambda t: (-t[0], t[1]))]
+            self.categories_.append(ordered[: self.max_categories])
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Float codes: known categories 0..m-1, other values m, null NaN."""
+        frame = pd.DataFrame(X)
+        out = np.full(frame.shape, np.nan)
+        for j, col in enumerate(frame.columns):
+            values = frame[col]
+            present = values.notna().to_numpy()
+            cats = self.categories_[j]
+            codes = pd.Categorical(values[present].astype(str), categories=cats).codes
+            out[present, j] = np.where(codes < 0, len(cats), codes)
+        return out
 
 
 def check_point_in_time(history: pd.DataFrame, tolerance_days: int = 1) -> None:

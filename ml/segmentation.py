@@ -26,8 +26,10 @@ from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
+from sklearn.impute import SimpleImputer
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
+from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from ml import evaluation, features, plots
@@ -52,6 +54,9 @@ class SegmentationParams:
     stability_candidates: int = 3
     pca: Literal["kaiser"] | float | None = "kaiser"
     prospect_segment: bool = True
+    # Numeric inputs correlated at |r| >= this with an earlier-listed one are left out
+    # (near-duplicates weigh one aspect twice); 1.0 keeps everything.
+    max_correlation: float = 0.8
     category_mix_weight: float = 2.0
     categorical_weight: float = 1.0
     match_threshold: float = 1.0
@@ -104,6 +109,7 @@ class _Space:
     scaled: np.ndarray
     cluster_space: np.ndarray
     pca: PCA | None
+    dropped: dict[str, dict[str, float | str]]
 
 
 def _sample_index(n: int, size: int, seed: int) -> np.ndarray:
@@ -121,6 +127,20 @@ def _build_space(prepared: pd.DataFrame, params: SegmentationParams) -> _Space:
     spec = features.segmentation_feature_spec(prepared)
     if not spec.columns:
         raise ValueError("customer_360 has no usable segmentation features")
+    # Near-duplicate behaviour columns are left out. The category mix is exempt: it is a
+    # composition (shares sum to 1) whose total weight is set as a group below.
+    dropped: dict[str, dict[str, float | str]] = {}
+    core = [c for c in spec.numeric if not c.startswith(features.CATEGORY_SHARE_PREFIX)]
+    if params.max_correlation < 1.0 and len(core) > 1:
+        numeric = Pipeline(
+            [("impute", SimpleImputer(strategy="median")), ("log", features.Log1pSkewed())]
+        )
+        values = numeric.fit_transform(spec.frame(prepared)[core])
+        kept, dropped = features.drop_correlated(values, core, params.max_correlation)
+        spec = features.FeatureSpec(
+            numeric=tuple(c for c in spec.numeric if c in kept or c not in core),
+            categorical=spec.categorical,
+        )
     x = spec.frame(prepared)
     pre = features.segmentation_preprocessor(spec, params.min_frequency)
     scaled = np.asarray(pre.fit_transform(x), dtype=float)
@@ -153,7 +173,7 @@ def _build_space(prepared: pd.DataFrame, params: SegmentationParams) -> _Space:
             keep = max(2, int(np.searchsorted(share, float(params.pca)) + 1))
         cluster_space = pca.transform(scaled)[:, :keep]
     scale = np.hstack(scales) / weights
-    return _Space(pre, spec, names, prepared_matrix, scale, scaled, cluster_space, pca)
+    return _Space(pre, spec, names, prepared_matrix, scale, scaled, cluster_space, pca, dropped)
 
 
 def _group_weights(
@@ -525,6 +545,7 @@ def _segment(
     baseline_sil = _silhouette(x, baseline, params) if baseline is not None else float("nan")
     metrics = {
         "k": k,
+        "method": params.method,
         "n_customers": n,
         "n_clustered": int(clustered.sum()),
         "n_prospects": int(n - clustered.sum()),
@@ -538,6 +559,7 @@ def _segment(
         "ids_new": k - len(match_cost),
         "match_cost": {str(s_): round(c, 4) for s_, c in sorted(match_cost.items())},
         "features": space.names,
+        "dropped_correlated": space.dropped,
     }
     baseline_metrics = {
         "rfm_grid_silhouette": baseline_sil,

@@ -389,3 +389,93 @@ def test_psi_is_zero_for_the_same_data_and_warns_on_a_shift(frames, result) -> N
     assert drift.loc["recency_days", "status"] == "warn"
     assert drift.loc["frequency", "psi"] < 0.01
     assert drift.loc["churn_probability", "psi"] > 0.2
+
+
+# --- one calibrated model: held-out calibration rows, subsampling, vectorised drivers ----
+
+
+def test_calibration_rows_are_whole_customers_held_out_of_tree_training(frames) -> None:
+    from ml.churn import _calibration_rows, build_examples
+
+    history, labels, _ = frames
+    ex = build_examples(history, labels)
+    ex = ex[ex["eligible"]].reset_index(drop=True)
+    cal, how = _calibration_rows(ex, PARAMS)
+    assert how == "grouped"
+    assert 0.1 < cal.mean() < 0.3
+    assert not set(ex.loc[cal, "customer_id"]) & set(ex.loc[~cal, "customer_id"])
+    assert ex.loc[cal, "churned"].nunique() == 2
+    # "time": the latest training cutoff calibrates, trees see only earlier windows.
+    cal_t, how_t = _calibration_rows(ex, ChurnParams(horizon_days=HORIZON, calibration_cv="time"))
+    assert how_t == "time"
+    assert ex.loc[cal_t, "cutoff_date"].nunique() == 1
+    assert ex.loc[cal_t, "cutoff_date"].iloc[0] == ex["cutoff_date"].max()
+
+
+def test_final_model_reports_its_training_rows(frames, result) -> None:
+    history, labels, _ = frames
+    window = json.loads(result.run_record["data_window"].iloc[0])
+    m = result.metrics
+    assert m["calibration_rows"] > 0 and m["tree_rows"] > 0
+    assert m["tree_rows"] + m["calibration_rows"] == window["n_final"]
+    assert m["training_rows"] == m["training_rows_available"] and not m["subsampled"]
+    assert 0 < m["gbm_iterations"] <= PARAMS.max_iter
+    assert m["holdout_model"]["tree_rows"] < m["tree_rows"]
+
+
+def test_training_rows_are_subsampled_by_cutoff_and_label_above_the_cap(frames) -> None:
+    history, labels, current = frames
+    params = ChurnParams(horizon_days=HORIZON, seed=3, max_iter=80, max_train_rows=300)
+    out = train_and_score_churn(history, labels, current, params, run_at=RUN_AT)
+    m = out.metrics
+    assert m["subsampled"] and m["training_rows_available"] > 300
+    assert abs(m["training_rows"] - 300) <= 3
+    assert set(out.scores["customer_id"]) == set(current["customer_id"])
+    assert out.scores["churn_probability"].between(0, 1).all()
+
+
+def test_stratified_subsample_keeps_stratum_shares() -> None:
+    from ml.churn import _stratified_subsample
+
+    strata = np.array(["a1"] * 600 + ["a0"] * 200 + ["b1"] * 150 + ["b0"] * 50)
+    rows = _stratified_subsample(strata, 400, seed=0)
+    assert len(rows) == 400 and len(set(rows)) == 400 and (np.diff(rows) > 0).all()
+    got = pd.Series(strata[rows]).value_counts().to_dict()
+    assert got == {"a1": 240, "a0": 80, "b1": 60, "b0": 20}
+    assert (_stratified_subsample(strata, 5000, seed=0) == np.arange(1000)).all()
+
+
+def test_vectorised_drivers_match_resetting_each_customer_in_the_frame(frames, result) -> None:
+    from ml import features
+    from ml.churn import _driver_groups, _reference, explain
+
+    _, _, current = frames
+    model = result.model
+    cur = features.prepare(current.sort_values("customer_id").reset_index(drop=True))
+    cur = cur[features.is_purchaser(cur)].reset_index(drop=True).iloc[:40]
+    matrix = model.matrix(cur)
+    ref = _reference(matrix, len(model.spec.numeric))
+    base = model.predict(cur)
+    np.testing.assert_allclose(model.predict_matrix(matrix), base)
+    # Resetting the recency group in the customer frame (not the matrix) moves the score
+    # exactly as the matrix path does.
+    cols = _driver_groups(model.spec)["recency"]
+    frame_reset = cur.copy()
+    for c in cols:
+        frame_reset[c] = ref[model.spec.columns.index(c)]
+    reset_matrix = matrix.copy()
+    reset_matrix[:, [model.spec.columns.index(c) for c in cols]] = [
+        ref[model.spec.columns.index(c)] for c in cols
+    ]
+    np.testing.assert_allclose(model.predict(frame_reset), model.predict_matrix(reset_matrix))
+    # A categorical feature: its reference is the most common category.
+    j = model.spec.columns.index("gender")
+    top = model.codes.categories_[model.spec.categorical.index("gender")][int(ref[j])]
+    assert (cur["gender"] == top).sum() == cur["gender"].value_counts().max()
+    reset_matrix = matrix.copy()
+    reset_matrix[:, j] = ref[j]
+    np.testing.assert_allclose(
+        model.predict(cur.assign(gender=top)), model.predict_matrix(reset_matrix)
+    )
+    texts = explain(model, cur, PARAMS)
+    assert len(texts) == len(cur) and texts.str.len().gt(0).all()

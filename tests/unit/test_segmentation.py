@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -258,3 +259,47 @@ def test_gaussian_mixture_chooses_k_by_bic() -> None:
     best = min(search, key=lambda e: e["bic"])
     assert result.metrics["criterion"] == "bic"
     assert result.metrics["k"] == best["k"] == 3
+
+
+def test_near_duplicate_behaviour_columns_are_left_out_but_not_the_category_mix(base) -> None:
+    frame, _, result = base
+    dropped = result.metrics["dropped_correlated"]
+    # days_since_last_visit is recency plus noise in the personas: one aspect, counted once.
+    assert dropped["days_since_last_visit"]["duplicates"] == "recency_days"
+    assert dropped["days_since_last_visit"]["abs_corr"] >= 0.8
+    assert not any(c.startswith("cat_share_") for c in dropped)
+    used = result.metrics["features"]
+    assert not any("days_since_last_visit" in f for f in used)
+    assert sum(f.startswith(("cat_share_", "log1p(cat_share_")) for f in used) == len(CATEGORIES)
+    # Profiles still describe the left-out columns.
+    assert "days_since_last_visit" in json.loads(result.profiles["feature_means"].iloc[0])
+    everything = segment(frame, replace(PARAMS, max_correlation=1.0), run_at=RUN_AT)
+    assert everything.metrics["dropped_correlated"] == {}
+    assert any("days_since_last_visit" in f for f in everything.metrics["features"])
+
+
+def test_drop_correlated_keeps_the_first_of_each_near_duplicate_pair() -> None:
+    from ml.features import drop_correlated
+
+    rng = np.random.default_rng(0)
+    a, c = rng.normal(size=500), rng.normal(size=500)
+    values = np.column_stack([a, a * 2 + rng.normal(0, 0.05, 500), c, -c, rng.normal(size=500)])
+    kept, dropped = drop_correlated(values, ["a", "a2", "c", "minus_c", "e"], 0.8)
+    assert kept == ["a", "c", "e"]
+    assert dropped["a2"]["duplicates"] == "a" and dropped["minus_c"]["duplicates"] == "c"
+    constant = np.column_stack([a, np.ones(500)])
+    assert drop_correlated(constant, ["a", "flat"], 0.8)[0] == ["a", "flat"]
+
+
+def test_ids_stay_stable_when_the_clustered_columns_change_between_runs(base) -> None:
+    frame, _, first = base
+    # The previous run clustered on every column; this one leaves near-duplicates out.
+    # Matching uses the centroid columns both runs share, so ids carry over.
+    wide = segment(frame, replace(PARAMS, max_correlation=1.0), run_at=RUN_AT)
+    second = segment(nearly_equal(frame, seed=2), PARAMS, previous=wide.state, run_at=RUN_AT)
+    got = second.assignments.set_index("customer_id")["segment_id"]
+    expected = wide.assignments.set_index("customer_id")["segment_id"].loc[got.index]
+    assert (got == expected).mean() >= 0.97
+    assert second.metrics["ids_new"] == 0
+    assert second.assignments["segment_id"].notna().all()
+    assert set(second.assignments["customer_id"]) == set(nearly_equal(frame, seed=2)["customer_id"])
