@@ -82,6 +82,11 @@ FCT_ORDERS_COLUMNS = [
 
 # Marts and intermediate tables whose rows must not depend on how they were built.
 BUILT_RELATIONS = [
+    "staging.stg_raw__events",
+    "staging.stg_raw__orders",
+    "staging.stg_raw__order_items",
+    "staging.stg_raw__customers",
+    "intermediate.int_inactivity_sessions",
     "intermediate.int_events_sessionized",
     "intermediate.int_customer_daily_activity",
     "intermediate.int_as_of",

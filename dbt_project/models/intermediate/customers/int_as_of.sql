@@ -15,7 +15,7 @@ latest as (
     from (
         select max(ordered_at) as latest_at from {{ ref('stg_raw__orders') }}
         union all
-        select max(occurred_at) as latest_at from {{ ref('int_events_sessionized') }}
+        select max(occurred_at) as latest_at from {{ ref('stg_raw__events') }}
     ) as maxima
 
 ),

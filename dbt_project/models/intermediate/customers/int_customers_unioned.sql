@@ -1,5 +1,8 @@
+{{ config(materialized='table') }}
+
 {#- The customer universe: every customer_id in raw customers or seen in orders (orders-only
-    data has no customers table), with the moment each one is first known to exist. -#}
+    data has no customers table), with the moment each one is first known to exist. A table:
+    every customer feature model and several tests read it. -#}
 
 with
 

@@ -4,18 +4,25 @@
         unique_key='session_key',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        post_hook=[
-            "delete from {{ this }} where session_key not in (
-                select session_key from {{ ref('int_events_sessionized') }} where session_key is not null
-            )"
-        ],
+        post_hook=["delete from {{ this }} where session_started_at is null"],
     )
 }}
 
 {#- One row per session (given session_id or inactivity-based), from int_events_sessionized.
-    Incremental: every session of an actor with an event loaded within var('lookback_days') of
-    the latest load is recomputed from all of its events; sessions that no longer exist (merged
-    by a late event) are removed by the post-hook. -#}
+
+    Incremental by difference: a session changes whenever an event joins or leaves it, and an
+    event can leave a session without being loaded again (a late event merges or splits an
+    actor's inactivity sessions; a re-delivered event moves to another session), so sessions
+    are re-aggregated from all events (one grouped scan, cheap next to writing the table) and
+    only rows that differ from the stored ones are written (delete+insert on session_key).
+    Sessions that no longer exist are written as tombstones (null session_started_at, which no
+    real session has) and removed by the post-hook in the same transaction. An incremental
+    run leaves exactly what a full refresh builds and rewrites only the changed sessions. -#}
+
+{%- set session_columns = ['session_key', 'customer_id', 'anonymous_id', 'session_started_at',
+    'session_ended_at', 'session_date', 'duration_seconds', 'session_source', 'device', 'channel',
+    'events', 'page_views', 'product_views', 'cart_adds', 'checkouts', 'purchases', 'converted',
+    '_loaded_at'] -%}
 
 with
 
@@ -25,38 +32,6 @@ events as (
     where session_key is not null
 
 ),
-
-{% if is_incremental() %}
-
-affected_sessions as (
-
-    select distinct touched.session_key
-    from events as touched
-    inner join (
-        select distinct actor_key
-        from events
-        where _loaded_at > {{ incremental_load_bound() }}
-    ) as affected_actors on touched.actor_key = affected_actors.actor_key
-
-),
-
-scoped as (
-
-    select events.*
-    from events
-    inner join affected_sessions on events.session_key = affected_sessions.session_key
-
-),
-
-{% else %}
-
-scoped as (
-
-    select * from events
-
-),
-
-{% endif %}
 
 sessions as (
 
@@ -76,38 +51,77 @@ sessions as (
         sum(case when event_type = 'checkout' then 1 else 0 end) as checkouts,
         sum(case when event_type = 'purchase' then 1 else 0 end) as purchases,
         max(_loaded_at) as _loaded_at
-    from scoped
+    from events
     group by session_key
+
+),
+
+session_rows as (
+
+    select
+        -- ids
+        session_key,
+        customer_id,
+        anonymous_id,
+
+        -- timestamps
+        session_started_at,
+        session_ended_at,
+        cast(session_started_at as date) as session_date,
+        {{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }} as duration_seconds,
+
+        -- attributes
+        session_source,
+        device,
+        channel,
+
+        -- counts
+        cast(events as {{ dbt.type_bigint() }}) as events,
+        cast(page_views as {{ dbt.type_bigint() }}) as page_views,
+        cast(product_views as {{ dbt.type_bigint() }}) as product_views,
+        cast(cart_adds as {{ dbt.type_bigint() }}) as cart_adds,
+        cast(checkouts as {{ dbt.type_bigint() }}) as checkouts,
+        cast(purchases as {{ dbt.type_bigint() }}) as purchases,
+        purchases > 0 as converted,
+
+        -- lineage
+        _loaded_at
+
+    from sessions
 
 )
 
-select
-    -- ids
-    session_key,
-    customer_id,
-    anonymous_id,
+{% if is_incremental() %}
 
-    -- timestamps
-    session_started_at,
-    session_ended_at,
-    cast(session_started_at as date) as session_date,
-    {{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }} as duration_seconds,
+, changed as (
 
-    -- attributes
-    session_source,
-    device,
-    channel,
+    -- new and changed sessions: a set difference compares every column, nulls included
+    select {{ session_columns | join(', ') }} from session_rows
+    except
+    select {{ session_columns | join(', ') }} from {{ this }}
 
-    -- counts
-    cast(events as {{ dbt.type_bigint() }}) as events,
-    cast(page_views as {{ dbt.type_bigint() }}) as page_views,
-    cast(product_views as {{ dbt.type_bigint() }}) as product_views,
-    cast(cart_adds as {{ dbt.type_bigint() }}) as cart_adds,
-    cast(checkouts as {{ dbt.type_bigint() }}) as checkouts,
-    cast(purchases as {{ dbt.type_bigint() }}) as purchases,
-    purchases > 0 as converted,
+),
 
-    -- lineage
-    _loaded_at
+tombstones as (
 
-from sessions
+    select
+        previous.session_key,
+        {%- for column in session_columns[1:] %}
+        null as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ this }} as previous
+    where not exists (
+        select 1 from session_rows where session_rows.session_key = previous.session_key
+    )
+
+)
+
+select * from changed
+union all
+select * from tombstones
+
+{% else %}
+
+select * from session_rows
+
+{% endif %}

@@ -31,9 +31,9 @@ order_lines as (
 
 changed_orders as (
 
-    select order_id from orders where _loaded_at > {{ incremental_load_bound() }}
+    select order_id from orders where _loaded_at > {{ incremental_load_bound(ref('stg_raw__orders')) }}
     union
-    select order_id from order_lines where _loaded_at > {{ incremental_load_bound() }}
+    select order_id from order_lines where _loaded_at > {{ incremental_load_bound(ref('int_order_items_enriched')) }}
 
 ),
 

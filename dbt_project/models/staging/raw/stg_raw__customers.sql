@@ -1,4 +1,15 @@
-{#- One row per customer_id: the latest load wins; then renamed, cast and cleaned. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
+
+{#- One row per customer_id: the latest load wins; then renamed, cast and cleaned.
+    Incremental on the load time like stg_raw__events (see there): a run dedupes only rows
+    loaded within var('lookback_days') of the latest load here; delete+insert on customer_id. -#}
 
 with
 
@@ -8,7 +19,8 @@ source as (
         relation=source('raw', 'customers'),
         key="trim(customer_id)",
         order_by='_loaded_at desc nulls last, updated_at desc nulls last, _source_file desc, _source_line desc',
-        columns=raw_columns('customers')
+        columns=raw_columns('customers'),
+        where=('_loaded_at > ' ~ incremental_load_bound(source('raw', 'customers'))) if is_incremental() else none
     ) | indent(4) }}
 
 ),

@@ -1,4 +1,19 @@
-{#- One row per event_id: the latest load wins; then renamed, cast and cleaned. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
+
+{#- One row per event_id: the latest load wins; then renamed, cast and cleaned.
+
+    Materialized (the only copy of the events outside raw) and incremental on the load time:
+    a run only dedupes and writes raw rows loaded within var('lookback_days') of the latest
+    load already here (delete+insert on event_id). That equals a full refresh because a later
+    load always wins: a key's rows loaded before the bound never beat one loaded after it, so
+    deduplicating the recent rows among themselves finds each recent key's winner. -#}
 
 with
 
@@ -8,7 +23,8 @@ source as (
         relation=source('raw', 'events'),
         key="trim(event_id)",
         order_by='_loaded_at desc nulls last, _source_file desc, _source_line desc',
-        columns=raw_columns('events')
+        columns=raw_columns('events'),
+        where=('_loaded_at > ' ~ incremental_load_bound(source('raw', 'events'))) if is_incremental() else none
     ) | indent(4) }}
 
 ),
