@@ -394,7 +394,7 @@ category_totals as (
         customer_id,
         sum(revenue) as total_revenue,
         count(*) as distinct_categories,
-        arg_min(category, row(-revenue, category)) as top_category
+        arg_min(category, row(-round(revenue, 2), category)) as top_category
     from f_category_revenue
     group by customer_id
 ),
@@ -414,7 +414,7 @@ rfm_scored as (
             as integer) as rfm_recency_score,
         cast(1 + floor(5.0 * (rank() over (order by frequency) - 1) / count(*) over ())
             as integer) as rfm_frequency_score,
-        cast(1 + floor(5.0 * (rank() over (order by monetary) - 1) / count(*) over ())
+        cast(1 + floor(5.0 * (rank() over (order by round(monetary, 2)) - 1) / count(*) over ())
             as integer) as rfm_monetary_score
     from order_features
     where frequency > 0

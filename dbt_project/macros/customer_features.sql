@@ -261,8 +261,10 @@ category_ranked as (
 
     select
         *,
+        -- Ranked on revenue in cents: two categories with the same revenue must tie on
+        -- every run, whatever order a parallel sum added the lines in (float noise).
         row_number() over (
-            partition by cutoff_date, customer_id order by revenue desc, category
+            partition by cutoff_date, customer_id order by round(revenue, 2) desc, category
         ) as category_rank
     from category_revenue
 
@@ -288,6 +290,8 @@ category_features as (
 
 rfm_scored as (
 
+    -- monetary is ranked in cents: equal spend must tie on every run, whatever order a
+    -- parallel sum added the orders in (float noise would split the tie).
     select
         cutoff_date,
         customer_id,
@@ -295,7 +299,7 @@ rfm_scored as (
             / count(*) over (partition by cutoff_date)) as {{ dbt.type_int() }}) as rfm_recency_score,
         cast(1 + floor(5.0 * (rank() over (partition by cutoff_date order by frequency) - 1)
             / count(*) over (partition by cutoff_date)) as {{ dbt.type_int() }}) as rfm_frequency_score,
-        cast(1 + floor(5.0 * (rank() over (partition by cutoff_date order by monetary) - 1)
+        cast(1 + floor(5.0 * (rank() over (partition by cutoff_date order by round(monetary, 2)) - 1)
             / count(*) over (partition by cutoff_date)) as {{ dbt.type_int() }}) as rfm_monetary_score
     from order_features
     where frequency > 0
