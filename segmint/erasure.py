@@ -44,7 +44,6 @@ already delivered belong to their destination and are not touched.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,11 +55,8 @@ from segmint.errors import SegmintError
 from segmint.ingest import ERASURE_IDENTIFIERS, ERASURE_LEDGER, identifier_hash
 from segmint.settings import Settings
 from segmint.warehouse import (
-    PUBLISHED_SCHEMAS,
     WarehouseBusy,
-    erased_customers_filter,
     exclusive_use,
-    list_tables,
     publish,
 )
 
@@ -317,31 +313,11 @@ def _refuse_during_run(settings: Settings) -> None:
 
 
 def _republish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> Path:
-    """Publish from a copy of the published schemas without any ledgered customer's rows."""
+    """Publish from the cleaned warehouse through the connection `forget` holds (publish
+    leaves out ledgered customers' pending membership rows)."""
     published = settings.published_path
-    src = published.with_name(f".{published.name}.erasure-{os.getpid()}.duckdb")
-    for leftover in (src, Path(f"{src}.wal")):
-        leftover.unlink(missing_ok=True)
-    try:
-        con.execute(f"attach '{src}' as erasure_src")
-        try:
-            for schema, table in list_tables(con, PUBLISHED_SCHEMAS):
-                where = erased_customers_filter(_columns(con, schema, table), LEDGER)
-                con.execute(f"create schema if not exists erasure_src.{_q(schema)}")
-                con.execute(
-                    f"create table erasure_src.{_q(schema)}.{_q(table)} as "
-                    f"select * from {_q(schema)}.{_q(table)}{where}"
-                )
-            con.execute("checkpoint erasure_src")
-        finally:
-            con.execute("detach erasure_src")
-        counts = publish(src, published, run_id=run_id)
-        write_json_atomic(
-            published.with_suffix(".manifest.json"), {"run_id": run_id, "tables": counts}
-        )
-    finally:
-        for leftover in (src, Path(f"{src}.wal")):
-            leftover.unlink(missing_ok=True)
+    counts = publish(settings.warehouse, published, run_id=run_id, con=con)
+    write_json_atomic(published.with_suffix(".manifest.json"), {"run_id": run_id, "tables": counts})
     return published
 
 

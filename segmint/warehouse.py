@@ -29,14 +29,14 @@ MANIFEST_TABLE = "_segmint.manifest"
 ERASURE_LEDGER = "raw.erasure_ledger"
 
 
-def erased_customers_filter(columns: list[str] | set[str], ledger: str = ERASURE_LEDGER) -> str:
+def erased_customers_filter(columns: list[str] | set[str]) -> str:
     """A WHERE clause that drops rows of customers in the erasure ledger ('' when the table
-    has no customer_id column). Shared by every publish and by `forget`'s republish."""
+    has no customer_id column)."""
     if "customer_id" not in columns:
         return ""
     return (
         " where customer_id is null or sha256(trim(cast(customer_id as varchar))) "
-        f"not in (select lower(customer_id_hash) from {ledger})"
+        f"not in (select lower(customer_id_hash) from {ERASURE_LEDGER})"
     )
 
 
@@ -130,12 +130,15 @@ def publish(
     published: Path,
     run_id: str = "manual",
     schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> dict[str, int]:
     """Copy analyst-facing schemas into a new file and atomically swap it in place.
 
     Writes `<published>.tmp-<pid>`, fsyncs it, renames it over `published` and fsyncs the
     folder, so a reader sees either the previous snapshot or the new one, never a mix.
-    Returns rows per published table (also stored in the file's `_segmint.manifest`).
+    Leaves out contact columns and rows of customers in the erasure ledger. Reads through
+    `con` when given (a caller already holding the warehouse, as `forget` does), else opens
+    `warehouse`. Returns rows per published table (also stored in `_segmint.manifest`).
     """
     published = Path(published)
     published.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +147,9 @@ def publish(
         leftover.unlink(missing_ok=True)
     counts: dict[str, int] = {}
     try:
-        with connect(warehouse) as con:
+        with contextlib.ExitStack() as stack:
+            if con is None:
+                con = stack.enter_context(connect(warehouse))
             has_ledger = ("raw", "erasure_ledger") in list_tables(con, ("raw",))
             con.execute(f"attach '{tmp}' as pub")
             try:

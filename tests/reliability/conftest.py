@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_ENV
-from tests.runs import STATEFUL_TABLES, table_checksums  # noqa: F401 - re-exported
 
 REPO = Path(__file__).resolve().parents[2]
 SEGMINT = Path(sys.executable).with_name("segmint")
