@@ -93,11 +93,36 @@ def _run(cmd: list[str], account: pwd.struct_passwd | None, cwd: Path) -> None:
         )
 
 
+def _usable_bindir(bindir: Path, account: pwd.struct_passwd | None, scratch: Path) -> Path:
+    """`bindir`, or a copy of its installation the account can execute.
+
+    As root the server runs under another account, which cannot reach binaries inside a
+    private folder (a clone in a `mktemp -d` directory is mode 0700): the wheel's install
+    (bin, lib, share: relocatable) and its bundled libraries are then copied into a
+    world-readable scratch folder.
+    """
+    if account is None:
+        return bindir
+    try:
+        _run([str(bindir / "pg_ctl"), "--version"], account, Path("/"))
+        return bindir
+    except PermissionError:
+        # Keep the wheel's layout: its binaries find their bundled libraries by RPATH
+        # $ORIGIN/../../../pgserver.libs (site-packages/pgserver/pginstall/bin -> .libs).
+        site = bindir.parents[2]
+        for part in (bindir.parent, *site.glob(f"{bindir.parents[1].name}.libs")):
+            shutil.copytree(part, scratch / part.relative_to(site), symlinks=True)
+        for folder in (scratch, *[p for p in scratch.rglob("*") if p.is_dir()]):
+            folder.chmod(0o755)
+        return scratch / bindir.relative_to(site)
+
+
 @contextlib.contextmanager
 def postgres_server(host: str = "127.0.0.1") -> Iterator[PostgresInstance]:
     """Init a temp cluster, start it on a free port, yield its facts, then stop and delete it."""
-    bindir = find_bindir()
     account = _run_as()
+    scratch = Path(tempfile.mkdtemp(prefix="segmint-pgbin-"))
+    bindir = _usable_bindir(find_bindir(), account, scratch)
     root = Path(tempfile.mkdtemp(prefix="segmint-pg-"))
     data_dir = root / "data"
     log = root / "server.log"
@@ -140,3 +165,4 @@ def postgres_server(host: str = "127.0.0.1") -> Iterator[PostgresInstance]:
                     root,
                 )
         shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
