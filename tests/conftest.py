@@ -76,6 +76,7 @@ class TwoRuns:
     first_checksums: dict[str, tuple[int, str]]  # marts + ml, runtime columns excluded
     rerun_first_checksums: dict[str, tuple[int, str]]  # also without stateful columns
     rerun_second_checksums: dict[str, tuple[int, str]]
+    first_fingerprint: dict  # tests.fingerprint: compared with tests/golden/fingerprint.json
     reader: object  # tests.runs.ReaderResult, the analyst polling during both runs
 
 
@@ -83,6 +84,7 @@ class TwoRuns:
 def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> TwoRuns:
     from orchestration.runner import run_pipeline
     from segmint.warehouse import read_manifest
+    from tests.fingerprint import fingerprint
     from tests.runs import RUNTIME_COLUMNS, STATEFUL_COLUMNS, AnalystReader, table_checksums
 
     root = tmp_path_factory.mktemp("twice")
@@ -98,6 +100,7 @@ def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> Two
         first_manifest = read_manifest(settings.published_path)
         first_checksums = table_checksums(settings.warehouse, schemas)
         rerun_first = table_checksums(settings.warehouse, schemas, stateless)
+        first_fingerprint = fingerprint(settings.warehouse)
         second = run_pipeline(settings)
         assert second.success, second.render()
     finally:
@@ -111,5 +114,6 @@ def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> Two
         first_checksums=first_checksums,
         rerun_first_checksums=rerun_first,
         rerun_second_checksums=table_checksums(settings.warehouse, schemas, stateless),
+        first_fingerprint=first_fingerprint,
         reader=result,
     )
