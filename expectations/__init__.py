@@ -1,8 +1,11 @@
-"""Great Expectations suites as code, one module per checked table, and their runner.
+"""Great Expectations suites as code and their runner.
 
-``validate(warehouse, table, ...)`` runs a table's suite in DuckDB (read-only) and returns a
-``ValidationOutcome``; ERROR failures block publish, WARN failures annotate. Importing this
-package is cheap: Great Expectations loads on first use of the names below.
+``SUITES`` is the one list of checked tables (qualified names, in pipeline order) and the
+module that builds each one's suite: every raw contract table shares ``expectations.raw``;
+a mart or model table has a module of its own. ``validate(warehouse, table, ...)`` runs a
+table's suite in DuckDB (read-only) and returns a ``ValidationOutcome``; ERROR failures block
+publish, WARN failures annotate. Importing this package is cheap: Great Expectations loads
+on first use of the runner's names.
 """
 
 from __future__ import annotations
@@ -10,19 +13,17 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-# Every checked table, in pipeline order (customer_targeting's schema is looked up).
-CHECKED_TABLES = (
-    "raw.customers",
-    "raw.products",
-    "raw.orders",
-    "raw.order_items",
-    "raw.events",
-    "marts.customer_360",
-    "ml.churn_scores",
-    "ml.customer_segments",
-    "ml.demand_forecasts",
-    "customer_targeting",
-)
+from segmint.contract import TABLES
+
+# Checked table -> module with build_suite(ctx) -> ExpectationSuite, in pipeline order.
+SUITES: dict[str, str] = {
+    **{f"raw.{name}": "expectations.raw" for name in TABLES},
+    "marts.customer_360": "expectations.customer_360",
+    "ml.churn_scores": "expectations.churn_scores",
+    "ml.customer_segments": "expectations.customer_segments",
+    "ml.demand_forecasts": "expectations.demand_forecasts",
+    "marts.customer_targeting": "expectations.customer_targeting",
+}
 
 _LAZY = {
     "validate": "expectations.runner",
@@ -32,12 +33,11 @@ _LAZY = {
     "build_suite": "expectations.runner",
     "read_previous_row_count": "expectations.runner",
     "record_row_count": "expectations.runner",
-    "SUITES": "expectations.runner",
     "Severity": "expectations.common",
     "SuiteContext": "expectations.common",
 }
 
-__all__ = ["CHECKED_TABLES", *_LAZY]
+__all__ = ["SUITES", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

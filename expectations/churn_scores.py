@@ -26,7 +26,6 @@ from expectations.common import (
     suite,
 )
 
-TABLE = "ml.churn_scores"
 RISK_BANDS = ("low", "medium", "high")
 COLUMNS = {
     "customer_id": TEXT,

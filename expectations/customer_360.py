@@ -28,8 +28,6 @@ from expectations.common import (
     unique,
 )
 
-TABLE = "marts.customer_360"
-
 # Column -> type family (docs/interfaces.md); cat_share_<category> columns vary with the data.
 COLUMNS: dict[str, str] = {
     "customer_id": TEXT,

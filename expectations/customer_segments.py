@@ -24,7 +24,6 @@ from expectations.common import (
     suite,
 )
 
-TABLE = "ml.customer_segments"
 COLUMNS = {
     "customer_id": TEXT,
     "segment_id": INTEGER,

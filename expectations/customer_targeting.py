@@ -22,9 +22,6 @@ from expectations.common import (
     unique,
 )
 
-TABLE = "customer_targeting"
-# dbt builds it after the ml step (marts today); where it lands is the dbt project's choice.
-SCHEMAS = ("activation", "marts")
 CONTACT_COLUMNS = ("email", "phone", "first_name", "last_name", "postal_code")
 EXPECTED_COLUMNS = (
     "customer_id",

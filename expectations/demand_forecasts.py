@@ -22,7 +22,6 @@ from expectations.common import (
     suite,
 )
 
-TABLE = "ml.demand_forecasts"
 COLUMNS = {
     "series_key": TEXT,
     "ds": DATE,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
@@ -25,37 +26,9 @@ from great_expectations.data_context.types.base import (
     ProgressBarsConfig,
 )
 
-from expectations import (
-    churn_scores,
-    customer_360,
-    customer_segments,
-    customer_targeting,
-    demand_forecasts,
-    raw_customers,
-    raw_events,
-    raw_order_items,
-    raw_orders,
-    raw_products,
-)
+from expectations import SUITES
 from expectations.common import Severity, SuiteContext, severity_of
 from expectations.gx_duckdb import DuckDBDatasource, connection_string, engine_kwargs
-
-# Checked table -> the module holding its suite (build_suite(ctx) -> ExpectationSuite).
-SUITES: dict[str, ModuleType] = {
-    m.TABLE: m
-    for m in (
-        raw_customers,
-        raw_products,
-        raw_orders,
-        raw_order_items,
-        raw_events,
-        customer_360,
-        churn_scores,
-        customer_segments,
-        demand_forecasts,
-        customer_targeting,
-    )
-}
 
 _DETAIL_KEYS = (
     "observed_value",
@@ -125,19 +98,19 @@ class WarehouseLockedError(RuntimeError):
     """The warehouse file is held by a writer in another process."""
 
 
-def checked_tables() -> list[str]:
-    """Every table with a suite, in pipeline order."""
-    return list(SUITES)
-
-
-def resolve(table: str) -> ModuleType:
-    """Suite module for a qualified ("raw.orders") or bare ("customer_360") table name."""
+def qualified_name(table: str) -> str:
+    """A checked table's qualified name, from a qualified ("raw.orders") or bare ("orders") one."""
     if table in SUITES:
-        return SUITES[table]
-    matches = [m for name, m in SUITES.items() if name.rsplit(".", 1)[-1] == table]
+        return table
+    matches = [name for name in SUITES if name.rsplit(".", 1)[-1] == table]
     if len(matches) != 1:
         raise KeyError(f"no suite for table {table!r}; checked tables: {', '.join(SUITES)}")
     return matches[0]
+
+
+def resolve(table: str) -> ModuleType:
+    """The module that builds a checked table's suite."""
+    return import_module(SUITES[qualified_name(table)])
 
 
 def build_suite(table: str, ctx: SuiteContext) -> gx.ExpectationSuite:
@@ -161,24 +134,25 @@ def validate(
     per table there when ``previous_row_count`` is not given.
     """
     started = time.perf_counter()
+    table = qualified_name(table)
     module = resolve(table)
     now = _naive_utc(now or datetime.now(UTC))
     warehouse = Path(warehouse)
     if not warehouse.exists():
         raise FileNotFoundError(f"warehouse not found: {warehouse}")
     if previous_row_count is None and history_dir is not None:
-        previous_row_count = read_previous_row_count(history_dir, module.TABLE)
+        previous_row_count = read_previous_row_count(history_dir, table)
 
     with _probe(warehouse) as con:
         read_only = con.read_only
-        located = _locate(con, module)
+        located = _locate(con, table)
         columns = _columns(con, *located) if located else {}
         row_count = _row_count(con, *located) if located else 0
 
     if located is None:
-        return _missing_table(module, started)
+        return _missing_table(table, started)
     schema, name = located
-    qualified = f"{schema}.{name}"
+    qualified = table
     ctx = SuiteContext(
         table=qualified, now=now, previous_row_count=previous_row_count, columns=columns
     )
@@ -187,7 +161,7 @@ def validate(
     outcome = _outcome(qualified, suite, result, row_count, previous_row_count, started)
     outcome.docs_index = docs_index
     if history_dir is not None:
-        record_row_count(history_dir, module.TABLE, row_count, now)
+        record_row_count(history_dir, table, row_count, now)
     return outcome
 
 
@@ -242,22 +216,15 @@ class _Probe:
         return self.con.execute(sql, params or [])
 
 
-def _locate(probe: _Probe, module: ModuleType) -> tuple[str, str] | None:
-    """(schema, table) where the module's table exists, or None."""
-    if "." in module.TABLE:
-        schema, name = module.TABLE.split(".", 1)
-        candidates: tuple[str, ...] = (schema,)
-    else:
-        name, candidates = module.TABLE, module.SCHEMAS
-    for schema in candidates:
-        (n,) = probe.execute(
-            "select count(*) from information_schema.tables where table_catalog = "
-            "current_database() and table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()
-        if n:
-            return schema, name
-    return None
+def _locate(probe: _Probe, table: str) -> tuple[str, str] | None:
+    """(schema, table) of a qualified table name when it exists, or None."""
+    schema, name = table.split(".", 1)
+    (n,) = probe.execute(
+        "select count(*) from information_schema.tables where table_catalog = "
+        "current_database() and table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return (schema, name) if n else None
 
 
 def _columns(probe: _Probe, schema: str, name: str) -> dict[str, str]:
@@ -390,14 +357,13 @@ def _outcome(
     )
 
 
-def _missing_table(module: ModuleType, started: float) -> ValidationOutcome:
+def _missing_table(table: str, started: float) -> ValidationOutcome:
     """Outcome for a table that does not exist: one blocking failure."""
-    where = module.TABLE if "." in module.TABLE else f"{'/'.join(module.SCHEMAS)}.{module.TABLE}"
     failure = FailedExpectation(
-        "table_exists", Severity.ERROR, {"observed_value": f"{where} does not exist"}
+        "table_exists", Severity.ERROR, {"observed_value": f"{table} does not exist"}
     )
     return ValidationOutcome(
-        table=module.TABLE,
+        table=table,
         success=False,
         blocking_failed=True,
         failed=[failure],
