@@ -45,6 +45,8 @@ class SuiteContext:
     now: datetime  # naive UTC, like every warehouse timestamp
     previous_row_count: int | None = None
     columns: dict[str, str] = field(default_factory=dict)  # actual column -> DuckDB type
+    # Columns with at least one non-null value (None: not measured, every column counts).
+    populated: frozenset[str] | None = None
 
     @property
     def future_limit(self) -> datetime:
@@ -59,6 +61,11 @@ class SuiteContext:
     def has(self, column: str) -> bool:
         """Whether the validated table has this column."""
         return column in self.columns
+
+    def is_populated(self, column: str) -> bool:
+        """Whether the column holds any value (an optional column a shop does not export is
+        loaded as all-null: its null rate says nothing about data quality)."""
+        return self.populated is None or column in self.populated
 
 
 def expect(cls: type[Expectation], severity: Severity, why: str, **kwargs: Any) -> Expectation:
@@ -170,6 +177,28 @@ def not_null(column: str, severity: Severity = Severity.ERROR, mostly: float = 1
     return expect(E.ExpectColumnValuesToNotBeNull, severity, why, **kwargs)
 
 
+def null_rate(ctx: SuiteContext, column: str, mostly: float) -> list[Expectation]:
+    """WARN when more than 1 - mostly of a populated column is null (none for an absent one)."""
+    return [not_null(column, Severity.WARN, mostly=mostly)] if ctx.is_populated(column) else []
+
+
+def share_at_most(condition_sql: str, max_share: float, why: str) -> Expectation:
+    """WARN when more than max_share of the rows satisfy a SQL condition.
+
+    For things a legitimate shop does now and then (a discount larger than a small order, an
+    order line whose product left the catalogue): one such row is no defect, a large share
+    is. The failing result is one row with the observed count, total and percentage.
+    """
+    hit = f"count(*) filter (where {condition_sql})"
+    return query_rows(
+        f"select {hit} as observed_rows, count(*) as total_rows, "
+        f"round(100.0 * {hit} / count(*), 2) as observed_percent from {{batch}} "
+        f"having {hit} > {max_share!r} * count(*)",
+        Severity.WARN,
+        f"{why} (allowed up to {max_share:.0%} of rows)",
+    )
+
+
 def unique(columns: Sequence[str], severity: Severity = Severity.ERROR) -> Expectation:
     """Key columns unique (single or compound)."""
     why = f"key ({', '.join(columns)}) unique"
@@ -184,6 +213,7 @@ def between(
     max_value: Any = None,
     severity: Severity = Severity.ERROR,
     why: str | None = None,
+    mostly: float = 1.0,
 ) -> Expectation:
     """Non-null values of a column within [min_value, max_value]."""
     if why is None:
@@ -195,6 +225,8 @@ def between(
         kwargs["min_value"] = min_value
     if max_value is not None:
         kwargs["max_value"] = max_value
+    if mostly < 1:
+        kwargs["mostly"] = mostly
     return expect(E.ExpectColumnValuesToBeBetween, severity, why, **kwargs)
 
 
@@ -259,27 +291,8 @@ def raw_table_expectations(ctx: SuiteContext, table: Table) -> list[Expectation]
             f"key ({', '.join(key)}) unique within each source file (ingest quarantines dups)",
         )
     )
-    # Across files a re-delivered row is legitimate (staging keeps the latest): annotate only.
-    versioned = [*key, "updated_at"] if "updated_at" in table.column_names else key
-    if len(versioned) == 1:  # one aggregate (count distinct), bundled with the other metrics
-        exps.append(
-            expect(
-                E.ExpectColumnProportionOfUniqueValuesToBeBetween,
-                Severity.WARN,
-                f"key ({versioned[0]}) unique across files (staging dedupes)",
-                column=versioned[0],
-                min_value=1.0,
-            )
-        )
-    else:
-        exps.append(
-            duplicate_keys(
-                versioned,
-                Severity.WARN,
-                f"key ({', '.join(versioned)}) unique across files (staging dedupes)",
-            )
-        )
-
+    # Across files the same key is a re-delivery (an updated order, a changed profile), which
+    # staging resolves (latest wins): legitimate, so not checked here.
     for col in table.columns:
         if col.enum:  # ingest stores enums trimmed and lower-cased
             exps.append(in_set(col.name, col.enum))
@@ -287,8 +300,6 @@ def raw_table_expectations(ctx: SuiteContext, table: Table) -> list[Expectation]
             exps.append(between(col.name, min_value=0, why=f"{col.name} >= 0"))
         if col.not_future:
             exps.append(not_future(ctx, col.name))
-    for col, parent in table.foreign_keys.items():
-        exps.append(orphans(col, f"raw.{parent}", col))
     return exps
 
 
@@ -308,12 +319,19 @@ def duplicate_keys(columns: Sequence[str], severity: Severity, why: str) -> Expe
     )
 
 
-def orphans(column: str, parent_table: str, parent_column: str) -> Expectation:
-    """WARN on values with no parent row (orphans load by design); skipped if parent is empty."""
+def orphans(
+    column: str, parent_table: str, parent_column: str, max_share: float = 0.0
+) -> Expectation:
+    """WARN when more than max_share of the rows reference no parent row (default: any).
+
+    Orphans load by design (a guest order with no customer record, a line whose product left
+    the catalogue export); a large share means the files do not belong together (ids
+    formatted differently, the wrong extract). Skipped when the parent table is empty.
+    """
     c, p = quote(column), quote(parent_column)
-    return rows_where(
+    return share_at_most(
         f"{c} is not null and exists (select 1 from {parent_table}) "
         f"and {c} not in (select {p} from {parent_table} where {p} is not null)",
-        Severity.WARN,
-        f"{column} has a parent in {parent_table} (orphans are loaded, not quarantined)",
+        max_share,
+        f"{column} found in {parent_table}",
     )

@@ -29,6 +29,10 @@ from great_expectations.data_context.types.base import (
 from expectations import SUITES
 from expectations.common import Severity, SuiteContext, severity_of
 from expectations.gx_duckdb import DuckDBDatasource, connection_string, engine_kwargs
+from segmint.warehouse import PII_COLUMNS
+
+# Rows of a failed row-query kept in its failure details.
+UNEXPECTED_ROWS_SHOWN = 5
 
 _DETAIL_KEYS = (
     "observed_value",
@@ -47,6 +51,15 @@ class FailedExpectation(NamedTuple):
     expectation: str
     severity: Severity
     details: dict[str, Any]
+
+    @property
+    def observed(self) -> str:
+        """What the data showed, in words ("12.5% of rows (40 of 320)", "observed 3")."""
+        return observed_text(self.details)
+
+    def line(self) -> str:
+        """The expectation and what was observed, on one line."""
+        return f"{self.expectation} — observed {self.observed}"
 
 
 @dataclass
@@ -71,14 +84,16 @@ class ValidationOutcome:
         return [f for f in self.failed if f.severity is Severity.WARN]
 
     def summary(self) -> str:
-        """One line: table, verdict and counts."""
+        """Table, verdict and counts; then each failed expectation with what was observed."""
         verdict = "FAILED" if self.blocking_failed else ("WARN" if self.failed else "OK")
         s = self.statistics
-        return (
+        head = (
             f"{self.table}: {verdict} ({s.get('successful', 0)}/{s.get('evaluated', 0)} passed, "
             f"{len(self.errors)} error(s), {len(self.warnings)} warning(s), "
             f"{s.get('row_count', 0)} rows)"
         )
+        lines = [f"{f.severity}: {f.line()}" for f in self.failed]
+        return "\n".join([head, *lines])
 
     def metadata(self) -> dict[str, Any]:
         """JSON-safe metadata for a Dagster asset check (wrap docs_index as a path/url)."""
@@ -87,8 +102,8 @@ class ValidationOutcome:
             "summary": self.summary(),
             "row_count": self.statistics.get("row_count"),
             "evaluated": self.statistics.get("evaluated"),
-            "failed_errors": [f"{f.expectation}: {_short(f.details)}" for f in self.errors],
-            "failed_warnings": [f"{f.expectation}: {_short(f.details)}" for f in self.warnings],
+            "failed_errors": [f.line() for f in self.errors],
+            "failed_warnings": [f.line() for f in self.warnings],
             "duration_s": self.statistics.get("duration_s"),
             "data_docs": str(self.docs_index) if self.docs_index else None,
         }
@@ -148,18 +163,24 @@ def validate(
         located = _locate(con, table)
         columns = _columns(con, *located) if located else {}
         row_count = _row_count(con, *located) if located else 0
+        populated = _populated(con, *located, columns) if located else frozenset()
 
     if located is None:
         return _missing_table(table, started)
     schema, name = located
     qualified = table
     ctx = SuiteContext(
-        table=qualified, now=now, previous_row_count=previous_row_count, columns=columns
+        table=qualified,
+        now=now,
+        previous_row_count=previous_row_count,
+        columns=columns,
+        populated=populated,
     )
     suite = module.build_suite(ctx)
     result, docs_index = _run_gx(warehouse, read_only, schema, name, suite, docs_dir, now)
     outcome = _outcome(qualified, suite, result, row_count, previous_row_count, started)
     outcome.docs_index = docs_index
+    _fetch_unexpected_rows(warehouse, schema, name, outcome)
     if history_dir is not None:
         record_row_count(history_dir, table, row_count, now)
     return outcome
@@ -235,6 +256,42 @@ def _columns(probe: _Probe, schema: str, name: str) -> dict[str, str]:
         [schema, name],
     ).fetchall()
     return {c: t for c, t in rows}
+
+
+def _fetch_unexpected_rows(warehouse: Path, schema: str, name: str, out: ValidationOutcome) -> None:
+    """The first rows each failed row-query returned, so its failure says what was observed.
+
+    GX returns those rows only with result_format COMPLETE, which would also return every
+    unexpected value of every column check (millions on a large table); re-running the few
+    failed queries (aggregates or short lists) costs less. Contact columns are masked: the
+    rows end up in Dagster's event log.
+    """
+    queries = [(f, f.details.pop("query", None)) for f in out.failed]
+    todo = [(f, q) for f, q in queries if q and "exception" not in f.details]
+    if not todo:
+        return
+    with _probe(warehouse) as probe:
+        for f, query in todo:
+            sql = query.replace("{batch}", f'"{schema}"."{name}"')
+            cur = probe.execute(f"select * from ({sql}) limit {UNEXPECTED_ROWS_SHOWN}")
+            columns = [d[0] for d in cur.description]
+            rows = [
+                {
+                    c: ("***" if c in PII_COLUMNS and v is not None else v)
+                    for c, v in zip(columns, r, strict=True)
+                }
+                for r in cur.fetchall()
+            ]
+            f.details["details"] = {"unexpected_rows": _jsonable(rows)}
+
+
+def _populated(probe: _Probe, schema: str, name: str, columns: dict[str, str]) -> frozenset[str]:
+    """Columns with at least one non-null value (one scan, counts of every column)."""
+    if not columns:
+        return frozenset()
+    counts = ", ".join(f'count("{c}")' for c in columns)
+    values = probe.execute(f'select {counts} from "{schema}"."{name}"').fetchone()
+    return frozenset(c for c, n in zip(columns, values, strict=True) if n)
 
 
 def _row_count(probe: _Probe, schema: str, name: str) -> int:
@@ -323,6 +380,9 @@ def _outcome(
             continue
         config = r.expectation_config
         details = {k: _jsonable(r.result[k]) for k in _DETAIL_KEYS if k in (r.result or {})}
+        query = (config.kwargs or {}).get("unexpected_rows_query")
+        if query:
+            details["query"] = query
         info = r.exception_info or {}
         if info.get("raised_exception"):
             details["exception"] = info.get("exception_message")
@@ -394,10 +454,39 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _short(details: dict[str, Any]) -> str:
-    """Compact text of failure details for metadata."""
-    keep = {k: v for k, v in details.items() if k != "partial_unexpected_list"}
-    return json.dumps(keep, default=str)[:300]
+def _percent(value: Any) -> str:
+    return f"{float(value):.3g}%"
+
+
+def observed_text(details: dict[str, Any]) -> str:
+    """What a failed expectation observed, in words, from GX's result details."""
+    if "exception" in details:
+        return f"an error: {details['exception']}"
+    rows = (
+        (details.get("details") or {}).get("unexpected_rows")
+        if isinstance(details.get("details"), dict)
+        else None
+    )
+    if rows:
+        first = rows[0]
+        if isinstance(first, dict) and {"observed_rows", "total_rows"} <= set(first):
+            return (
+                f"{_percent(first['observed_percent'])} of rows "
+                f"({first['observed_rows']:,} of {first['total_rows']:,})"
+            )
+        shown = "; ".join(json.dumps(r, default=str) for r in rows[:3])
+        more = f" (+{len(rows) - 3} more)" if len(rows) > 3 else ""
+        return f"{len(rows)} row(s): {shown[:240]}{more}"
+    if "unexpected_percent" in details and details.get("unexpected_count") is not None:
+        sample = details.get("partial_unexpected_list") or []
+        example = f", e.g. {', '.join(str(v) for v in sample[:3])}" if sample else ""
+        return (
+            f"{_percent(details['unexpected_percent'])} of values "
+            f"({details['unexpected_count']:,} of {details.get('element_count', 0):,}){example}"
+        )
+    if "observed_value" in details:
+        return str(details["observed_value"])[:240]
+    return json.dumps(details, default=str)[:240]
 
 
 def _jsonable(value: Any) -> Any:

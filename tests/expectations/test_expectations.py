@@ -275,8 +275,11 @@ def test_duplicate_key_is_a_blocking_error(broken) -> None:
     assert outcome.blocking_failed and not outcome.success
 
 
-def test_duplicate_key_within_a_raw_file_is_an_error_across_files_a_warning(broken) -> None:
-    """Raw: the same key twice in one file is an ingest bug (ERROR); across files, WARN."""
+def test_duplicate_key_within_a_raw_file_is_an_error_across_files_it_is_a_redelivery(
+    broken,
+) -> None:
+    """Raw: the same key twice in one file is an ingest bug (ERROR); the same key in a later
+    file is a re-delivery (an updated order) that staging resolves: no warning."""
     from expectations import Severity, validate
 
     wh = broken(
@@ -286,9 +289,45 @@ def test_duplicate_key_within_a_raw_file_is_an_error_across_files_a_warning(brok
     )
     outcome = validate(wh, "raw.orders", now=NOW)
     (within,) = _failed(outcome, "within each source file")
-    (across,) = _failed(outcome, "across files")
     assert within.severity is Severity.ERROR and within.details["observed_value"] == 1
-    assert across.severity is Severity.WARN
+    assert not _failed(outcome, "across files")
+    assert [f.expectation for f in outcome.failed] == [within.expectation]
+
+
+def test_clean_shop_with_absent_columns_and_some_orphans_raises_no_warning(broken) -> None:
+    """A legitimate export: no signup dates or countries exported (all null), an empty
+    events file, a few lines of discontinued products, a guest order, a voucher larger than
+    a small order. Nothing there is a defect, so no raw suite warns."""
+    from expectations import validate
+
+    wh = broken(
+        "update raw.customers set signup_at = null, country = null;"
+        "delete from raw.events;"
+        "update raw.order_items set product_id = 'gone' where order_id = 'o1';"
+        "update raw.orders set customer_id = 'guest-1' where order_id = 'o2';"
+        "update raw.orders set discount_amount = 25 where order_id = 'o3'"
+    )
+    for table in ("raw.customers", "raw.products", "raw.orders", "raw.order_items", "raw.events"):
+        outcome = validate(wh, table, now=NOW, previous_row_count=None)
+        assert outcome.success, (table, [f.line() for f in outcome.failed])
+
+
+def test_a_large_share_of_orphans_warns_with_what_was_observed(broken) -> None:
+    """When most order lines name products the catalogue does not have, the files do not
+    belong together: a WARN whose line says the share and counts observed."""
+    from expectations import Severity, validate
+
+    wh = broken("update raw.order_items set product_id = 'x' || product_id where order_id < 'o3'")
+    outcome = validate(wh, "raw.order_items", now=NOW)
+    (orphan,) = _failed(outcome, "product_id found in raw.products")
+    assert orphan.severity is Severity.WARN and not outcome.blocking_failed
+    n = (
+        duckdb.connect(str(wh), read_only=True)
+        .execute("select count(*) from raw.order_items where product_id like 'x%'")
+        .fetchone()[0]
+    )
+    assert orphan.observed == f"{100 * n / 50:.3g}% of rows ({n} of 50)"
+    assert f"WARN: {orphan.expectation} — observed {orphan.observed}" in outcome.summary()
 
 
 def test_probability_out_of_range_is_a_blocking_error(broken) -> None:
