@@ -8,6 +8,7 @@ as PNG and attached to the first asset's materialization.
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -23,8 +24,8 @@ from ml.plots import segmentation as segmentation_plots
 from ml.runs import ModelRun, model_runs_frame
 from ml.segmentation import PreviousSegmentation, SegmentationParams, segment
 from orchestration.io import figures_metadata, read_frame, read_optional, write_tables
+from orchestration.ml.resources import ModelsResource
 from orchestration.resources import WRITER_POOL, WarehouseResource
-from segmint.settings import get_settings
 
 C360 = dg.AssetKey(["marts", "customer_360"])
 HISTORY = dg.AssetKey(["marts", "customer_360_history"])
@@ -35,6 +36,11 @@ Metadata = dict[str, dg.MetadataValue]
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _or(value: Any, default: Any) -> Any:
+    """A run-config override, or the resource's value when the override is unset."""
+    return default if value is None else value
 
 
 def _metric_meta(metrics: dict) -> Metadata:
@@ -73,17 +79,22 @@ def _write_back(
 
 
 class SegmentationConfig(dg.Config):
-    k_min: int = Field(
-        default_factory=lambda: get_settings().segment_k_min, description="Fewest segments"
-    )
-    k_max: int = Field(
-        default_factory=lambda: get_settings().segment_k_max, description="Most segments"
-    )
+    k_min: int | None = Field(None, description="Fewest segments (unset: settings)")
+    k_max: int | None = Field(None, description="Most segments (unset: settings)")
     method: str = Field("kmeans", description="kmeans (silhouette) or gmm (BIC)")
-    bootstrap_rounds: int = Field(
-        default_factory=lambda: get_settings().segment_bootstrap,
-        description="Bootstrap resamples for the stability (ARI) check",
+    bootstrap_rounds: int | None = Field(
+        None, description="Bootstrap resamples for the stability (ARI) check (unset: settings)"
     )
+
+    def params(self, models: ModelsResource, seed: int) -> SegmentationParams:
+        """Segmentation parameters: this run's overrides over the settings."""
+        return SegmentationParams(
+            k_min=_or(self.k_min, models.segment_k_min),
+            k_max=_or(self.k_max, models.segment_k_max),
+            method=self.method,  # type: ignore[arg-type]
+            seed=seed,
+            bootstrap_rounds=_or(self.bootstrap_rounds, models.segment_bootstrap),
+        )
 
 
 @dg.multi_asset(
@@ -107,6 +118,7 @@ def segmentation(
     context: dg.AssetExecutionContext,
     config: SegmentationConfig,
     warehouse: WarehouseResource,
+    models: ModelsResource,
 ):
     """Cluster customer_360 into named segments, matching ids to the previous run."""
     customers = read_frame(warehouse.path, "select * from marts.customer_360")
@@ -116,13 +128,7 @@ def segmentation(
         if previous_profiles is not None and len(previous_profiles)
         else None
     )
-    params = SegmentationParams(
-        k_min=config.k_min,
-        k_max=config.k_max,
-        method=config.method,  # type: ignore[arg-type]
-        seed=warehouse.seed,
-        bootstrap_rounds=config.bootstrap_rounds,
-    )
+    params = config.params(models, warehouse.seed)
     result = segment(customers, params, previous, run_at=_now())
     sizes = result.profiles[["segment_id", "name", "size", "share"]]
     yield from _write_back(
@@ -141,15 +147,20 @@ def segmentation(
 
 
 class ChurnConfig(dg.Config):
-    horizon_days: int = Field(
-        default_factory=lambda: get_settings().churn_horizon_days,
-        description="A customer churns with no purchase in this many days after the as-of date",
-    )
     low_band: float = Field(0.3, description="Below this probability: low risk")
     high_band: float = Field(0.6, description="From this probability: high risk")
     fairness_gap: float = Field(
         0.1, description="Flag positive-rate gaps between groups above this"
     )
+
+    def params(self, warehouse: WarehouseResource) -> ChurnParams:
+        """Churn parameters; the horizon is the warehouse's, the one dbt's marts use too."""
+        return ChurnParams(
+            horizon_days=warehouse.churn_horizon_days,
+            seed=warehouse.seed,
+            risk_bands=(self.low_band, self.high_band),
+            fairness_gap=self.fairness_gap,
+        )
 
 
 def _previous_drift_profile(warehouse: WarehouseResource) -> dict | None:
@@ -215,12 +226,7 @@ def _drift_check(result: ChurnResult, compared: bool) -> dg.AssetCheckResult:
 )
 def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: WarehouseResource):
     """Train on earlier cutoffs, evaluate on the latest labelled window, score everyone now."""
-    params = ChurnParams(
-        horizon_days=config.horizon_days,
-        seed=warehouse.seed,
-        risk_bands=(config.low_band, config.high_band),
-        fairness_gap=config.fairness_gap,
-    )
+    params = config.params(warehouse)
     history = read_frame(warehouse.path, "select * from marts.customer_360_history")
     labels = read_frame(warehouse.path, label_query(params.horizon_days))
     current = read_frame(warehouse.path, "select * from marts.customer_360")
@@ -251,26 +257,31 @@ def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: War
 
 
 class ForecastConfig(dg.Config):
-    levels: str = Field(
-        default_factory=lambda: get_settings().forecast_levels,
-        description="Comma list of series levels: total, category, region, category_region",
+    levels: str | None = Field(
+        None,
+        description="Comma list of series levels: total, category, region, category_region "
+        "(unset: settings)",
     )
-    metric: str = Field(
-        default_factory=lambda: get_settings().forecast_metric,
-        description="orders, units or revenue",
+    metric: str | None = Field(None, description="orders, units or revenue (unset: settings)")
+    horizon_days: int | None = Field(None, description="Days ahead to forecast (unset: settings)")
+    backtest_cutoffs: int | None = Field(
+        None, description="Rolling-origin cutoffs across the last year (unset: settings)"
     )
-    horizon_days: int = Field(
-        default_factory=lambda: get_settings().forecast_horizon_days,
-        description="Days ahead to forecast",
+    country_holidays: str | None = Field(
+        None, description="Prophet's built-in holiday calendar (unset: settings)"
     )
-    backtest_cutoffs: int = Field(
-        default_factory=lambda: get_settings().forecast_backtest_cutoffs,
-        description="Rolling-origin cutoffs across the last year",
-    )
-    country_holidays: str = Field(
-        default_factory=lambda: get_settings().forecast_country_holidays,
-        description="Prophet's built-in holiday calendar",
-    )
+
+    def params(self, models: ModelsResource, seed: int) -> ForecastParams:
+        """Forecast parameters: this run's overrides over the settings."""
+        levels = _or(self.levels, models.forecast_levels)
+        return ForecastParams(
+            levels=tuple(x.strip() for x in levels.split(",") if x.strip()),
+            metric=_or(self.metric, models.forecast_metric),
+            horizon_days=_or(self.horizon_days, models.forecast_horizon_days),
+            backtest_cutoffs=_or(self.backtest_cutoffs, models.forecast_backtest_cutoffs),
+            country_holidays=_or(self.country_holidays, models.forecast_country_holidays),
+            seed=seed,
+        )
 
 
 @dg.multi_asset(
@@ -294,17 +305,11 @@ def demand_forecasting(
     context: dg.AssetExecutionContext,
     config: ForecastConfig,
     warehouse: WarehouseResource,
+    models: ModelsResource,
 ):
     """Forecast daily demand per level with Prophet; fallback series are flagged, not dropped."""
     demand = read_frame(warehouse.path, "select * from marts.daily_demand")
-    params = ForecastParams(
-        levels=tuple(x.strip() for x in config.levels.split(",") if x.strip()),
-        metric=config.metric,
-        horizon_days=config.horizon_days,
-        backtest_cutoffs=config.backtest_cutoffs,
-        country_holidays=config.country_holidays,
-        seed=warehouse.seed,
-    )
+    params = config.params(models, warehouse.seed)
     as_of = date.fromisoformat(warehouse.as_of) if warehouse.as_of else None
 
     def progress(done: int, total: int) -> None:
