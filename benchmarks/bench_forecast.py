@@ -355,7 +355,7 @@ def main() -> None:
         for model, g in total.groupby("model")
     }
     report["coverage_by_level_and_cutoff"] = _coverage_table(bt)
-    report["interval_calibration"] = result.summary["metrics"]["interval_calibration"]
+    report["interval_calibration"] = result.run.metrics["interval_calibration"]
     raw = backtest(
         {"total": build_series(demand, ("total",), params.metric)["total"]},
         replace(params, interval_calibration="none", n_jobs=1),
@@ -364,12 +364,12 @@ def main() -> None:
     report["total_coverage_uncalibrated"] = {
         str(r.cutoff): round(float(r.coverage), 4) for r in raw.itertuples()
     }
-    report["by_level"] = result.summary["metrics"]["by_level"]
-    report["baseline_by_level"] = result.summary["baseline_metrics"]["seasonal_naive"]["by_level"]
-    report["win_rate_vs_seasonal_naive"] = result.summary["metrics"]["win_rate_vs_seasonal_naive"]
-    report["methods"] = result.summary["metrics"]["methods"]
-    report["n_series"] = result.summary["metrics"]["n_series"]
-    report["n_fits_with_backtests"] = result.summary["metrics"]["n_fits"]
+    report["by_level"] = result.run.metrics["by_level"]
+    report["baseline_by_level"] = result.run.baseline_metrics["seasonal_naive"]["by_level"]
+    report["win_rate_vs_seasonal_naive"] = result.run.metrics["win_rate_vs_seasonal_naive"]
+    report["methods"] = result.run.metrics["methods"]
+    report["n_series"] = result.run.metrics["n_series"]
+    report["n_fits_with_backtests"] = result.run.metrics["n_fits"]
     print(json.dumps(report["total_summary"], indent=1), flush=True)
 
     # 2. Speed: the forecast step over all series, parallel vs plain sequential loop. The

@@ -245,7 +245,7 @@ def run_segmentation(current: pd.DataFrame, seed: int, threads: int) -> dict[str
         "silhouette": m["silhouette"],
         "bootstrap_ari_mean": m["bootstrap_ari_mean"],
         "bootstrap_ari_min": m["bootstrap_ari_min"],
-        "rfm_grid_baseline_silhouette": json.loads(seg.run_record["baseline_metrics"][0])[
+        "rfm_grid_baseline_silhouette": json.loads(seg.run.to_row()["baseline_metrics"])[
             "rfm_grid_silhouette"
         ],
         "cluster_dimensions": m.get("cluster_dimensions"),
@@ -271,8 +271,8 @@ def run_churn(
     params = ChurnParams(horizon_days=args.horizon, seed=args.seed, threads=args.threads)
     churn, wall, cpu = _timed(train_and_score_churn, history, labels, current, params)
     _log(f"churn in {wall:.1f}s (cpu {cpu:.1f}s)")
-    baselines = json.loads(churn.run_record["baseline_metrics"].iloc[0])
-    window = json.loads(churn.run_record["data_window"].iloc[0])
+    baselines = json.loads(churn.run.to_row()["baseline_metrics"])
+    window = json.loads(churn.run.to_row()["data_window"])
     model = _summary(churn.metrics)
     recency = _summary(baselines.get("recency", {}))
     rfm = _summary(baselines.get("rfm_logistic", {}))

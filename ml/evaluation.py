@@ -1,14 +1,9 @@
-"""Model evaluation: classification metrics, lift, calibration, drift (PSI), fairness, versions."""
+"""Model evaluation: classification metrics, lift, calibration, drift (PSI), fairness."""
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import json
 import math
 from collections.abc import Mapping, Sequence
-from importlib import metadata
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -199,6 +194,78 @@ def feature_drift(
 
 # --- fairness ----------------------------------------------------------------------------
 
+FAIRNESS_COLUMNS = [
+    "attribute",
+    "group",
+    "n",
+    "share",
+    "mean_score",
+    "p10_score",
+    "median_score",
+    "p90_score",
+    "positive_rate",
+    "positive_rate_gap",
+    "holdout_n",
+    "observed_churn_rate",
+    "auc",
+    "auc_gap",
+    "flagged",
+    "reason",
+]
+
+
+def _groups(frame: pd.DataFrame, attr: str) -> pd.Series:
+    """The attribute's values as group labels, null as "(missing)"."""
+    return frame[attr].astype("object").where(frame[attr].notna(), "(missing)")
+
+
+def _score_stats(sel: np.ndarray, total: int, threshold: float, overall_pos: float) -> dict:
+    """Distribution and positive rate of one group's scores."""
+    pos = float((sel >= threshold).mean())
+    return {
+        "n": int(sel.size),
+        "share": sel.size / total,
+        "mean_score": float(sel.mean()),
+        "p10_score": float(np.quantile(sel, 0.1)),
+        "median_score": float(np.median(sel)),
+        "p90_score": float(np.quantile(sel, 0.9)),
+        "positive_rate": pos,
+        "positive_rate_gap": pos - overall_pos,
+    }
+
+
+def _holdout_stats(
+    held: pd.DataFrame | None, score_col: str, label_col: str, min_group_size: int, overall_auc
+) -> dict:
+    """Observed rate and AUC of one group on the held-out window (NaN where unknown)."""
+    row: dict[str, Any] = {
+        "holdout_n": 0,
+        "observed_churn_rate": float("nan"),
+        "auc": float("nan"),
+        "auc_gap": float("nan"),
+    }
+    if held is None:
+        return row
+    row["holdout_n"] = len(held)
+    if len(held):
+        row["observed_churn_rate"] = float(held[label_col].mean())
+    if len(held) >= min_group_size and held[label_col].nunique() == 2:
+        row["auc"] = float(roc_auc_score(held[label_col], held[score_col]))
+        row["auc_gap"] = row["auc"] - overall_auc
+    return row
+
+
+def _flag_reasons(
+    row: dict[str, Any], gap_threshold: float, auc_gap_threshold: float, min_group_size: int
+) -> list[str]:
+    """Why a group is flagged: a large positive-rate gap (big enough group) or AUC gap."""
+    reasons = []
+    if row["n"] >= min_group_size and abs(row["positive_rate_gap"]) > gap_threshold:
+        reasons.append(f"positive rate gap {row['positive_rate_gap']:+.3f}")
+    if not math.isnan(row["auc_gap"]) and abs(row["auc_gap"]) > auc_gap_threshold:
+        reasons.append(f"AUC gap {row['auc_gap']:+.3f}")
+    return reasons
+
 
 def fairness_audit(
     scores: pd.DataFrame,
@@ -216,24 +283,6 @@ def fairness_audit(
     `scores` holds current scores joined with the attributes; `holdout` (optional) holds
     held-out predictions (`score_col`) with true labels (`label_col`) for AUC by group.
     """
-    cols = [
-        "attribute",
-        "group",
-        "n",
-        "share",
-        "mean_score",
-        "p10_score",
-        "median_score",
-        "p90_score",
-        "positive_rate",
-        "positive_rate_gap",
-        "holdout_n",
-        "observed_churn_rate",
-        "auc",
-        "auc_gap",
-        "flagged",
-        "reason",
-    ]
     rows: list[dict[str, Any]] = []
     overall_pos = float((scores[score_col] >= positive_threshold).mean()) if len(scores) else 0.0
     overall_auc = float("nan")
@@ -242,85 +291,21 @@ def fairness_audit(
     for attr in attributes:
         if attr not in scores.columns or scores[attr].notna().sum() == 0:
             continue
-        groups = scores[attr].astype("object").where(scores[attr].notna(), "(missing)")
+        groups = _groups(scores, attr)
         hold_groups = None
         if holdout is not None and attr in holdout.columns:
-            hold_groups = holdout[attr].astype("object").where(holdout[attr].notna(), "(missing)")
+            hold_groups = _groups(holdout, attr)
         for group in sorted(groups.unique(), key=str):
             sel = scores.loc[groups == group, score_col].to_numpy(dtype=float)
-            pos = float((sel >= positive_threshold).mean())
+            held = holdout.loc[hold_groups == group] if hold_groups is not None else None
             row: dict[str, Any] = {
                 "attribute": attr,
                 "group": str(group),
-                "n": int(sel.size),
-                "share": sel.size / len(scores),
-                "mean_score": float(sel.mean()),
-                "p10_score": float(np.quantile(sel, 0.1)),
-                "median_score": float(np.median(sel)),
-                "p90_score": float(np.quantile(sel, 0.9)),
-                "positive_rate": pos,
-                "positive_rate_gap": pos - overall_pos,
-                "holdout_n": 0,
-                "observed_churn_rate": float("nan"),
-                "auc": float("nan"),
-                "auc_gap": float("nan"),
+                **_score_stats(sel, len(scores), positive_threshold, overall_pos),
+                **_holdout_stats(held, score_col, label_col, min_group_size, overall_auc),
             }
-            if hold_groups is not None:
-                h = holdout.loc[hold_groups == group]
-                row["holdout_n"] = len(h)
-                if len(h):
-                    row["observed_churn_rate"] = float(h[label_col].mean())
-                if len(h) >= min_group_size and h[label_col].nunique() == 2:
-                    row["auc"] = float(roc_auc_score(h[label_col], h[score_col]))
-                    row["auc_gap"] = row["auc"] - overall_auc
-            reasons = []
-            if sel.size >= min_group_size and abs(row["positive_rate_gap"]) > gap_threshold:
-                reasons.append(f"positive rate gap {row['positive_rate_gap']:+.3f}")
-            if not math.isnan(row["auc_gap"]) and abs(row["auc_gap"]) > auc_gap_threshold:
-                reasons.append(f"AUC gap {row['auc_gap']:+.3f}")
+            reasons = _flag_reasons(row, gap_threshold, auc_gap_threshold, min_group_size)
             row["flagged"] = bool(reasons)
             row["reason"] = "; ".join(reasons)
             rows.append(row)
-    return pd.DataFrame(rows, columns=cols)
-
-
-# --- versions ----------------------------------------------------------------------------
-
-
-def code_version(*modules: ModuleType) -> str:
-    """Package version plus a hash of the given modules' source code."""
-    try:
-        pkg = metadata.version("segmint")
-    except metadata.PackageNotFoundError:
-        pkg = "0"
-    digest = hashlib.sha256()
-    for module in modules:
-        digest.update(inspect.getsource(module).encode())
-    return f"{pkg}+{digest.hexdigest()[:10]}"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def to_json(value: Any) -> str:
-    """Deterministic JSON (sorted keys, NaN as null, dates as ISO strings)."""
-    return json.dumps(_jsonable(value), sort_keys=True, allow_nan=False)
-
-
-def model_version(
-    model: str, params: Mapping[str, Any], data_window: Mapping[str, Any], code: str
-) -> str:
-    """Deterministic id: hash of model name, params, data window and code version."""
-    payload = to_json({"model": model, "params": params, "window": data_window, "code": code})
-    return f"{model}-{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
+    return pd.DataFrame(rows, columns=FAIRNESS_COLUMNS)

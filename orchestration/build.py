@@ -8,6 +8,7 @@ from orchestration.dbt.assets import DBT_ASSETS
 from orchestration.dbt.project import dbt_resource
 from orchestration.ingest.assets import raw_tables
 from orchestration.ingest.sensors import build_landing_sensor
+from orchestration.ml.resources import ModelsResource
 from orchestration.publish.assets import build_publish_asset
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import PIPELINE_JOB, build_nightly_schedule
@@ -49,6 +50,7 @@ def build_definitions(
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
             "dbt": dbt_resource(),
+            "models": ModelsResource.from_settings(settings),
         },
         executor=dg.in_process_executor,
     )

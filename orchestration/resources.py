@@ -26,7 +26,6 @@ class WarehouseResource(dg.ConfigurableResource):
     as_of: str | None = None
     seed: int = 42
     churn_horizon_days: int = 90
-    forecast_horizon_days: int = 90
     holdout_salt: str = "segmint"
 
     @classmethod
@@ -41,7 +40,6 @@ class WarehouseResource(dg.ConfigurableResource):
             as_of=s.as_of,
             seed=s.seed,
             churn_horizon_days=s.churn_horizon_days,
-            forecast_horizon_days=s.forecast_horizon_days,
             holdout_salt=s.holdout_salt,
         )
 

@@ -1,55 +1,100 @@
-"""ML assets: segments, churn scores and demand forecasts written back to ml.*."""
+"""ML assets: segments, churn scores and demand forecasts written back to ml.*.
+
+Each asset reads its marts, runs one model of ml/ and hands the result to `_write_back`:
+tables and the model's `ModelRun` land in one transaction, its figures (ml.plots) are saved
+as PNG and attached to the first asset's materialization.
+"""
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import dagster as dg
+import pandas as pd
+from matplotlib.figure import Figure
 from pydantic import Field
 
-from ml.churn import ChurnParams, train_and_score_churn
+from ml.churn import ChurnParams, ChurnResult, train_and_score_churn
 from ml.features import label_query
 from ml.forecast import ForecastParams, run_forecasting
+from ml.plots import churn as churn_plots
+from ml.plots import forecast as forecast_plots
+from ml.plots import segmentation as segmentation_plots
+from ml.runs import ModelRun, model_runs_frame
 from ml.segmentation import PreviousSegmentation, SegmentationParams, segment
-from orchestration.io import (
-    figures_metadata,
-    model_run_rows,
-    read_frame,
-    read_optional,
-    write_tables,
-)
+from orchestration.io import figures_metadata, read_frame, read_optional, write_tables
+from orchestration.ml.resources import ModelsResource
 from orchestration.resources import WRITER_POOL, WarehouseResource
-from segmint.settings import get_settings
 
 C360 = dg.AssetKey(["marts", "customer_360"])
 HISTORY = dg.AssetKey(["marts", "customer_360_history"])
 ORDERS = dg.AssetKey(["marts", "fct_orders"])
 DEMAND = dg.AssetKey(["marts", "daily_demand"])
+Metadata = dict[str, dg.MetadataValue]
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
-def _metric_meta(metrics: dict) -> dict[str, dg.MetadataValue]:
-    meta: dict[str, dg.MetadataValue] = {"metrics": dg.MetadataValue.json(metrics)}
+def _or(value: Any, default: Any) -> Any:
+    """A run-config override, or the resource's value when the override is unset."""
+    return default if value is None else value
+
+
+def _metric_meta(metrics: dict) -> Metadata:
+    meta: Metadata = {"metrics": dg.MetadataValue.json(metrics)}
     for k, v in metrics.items():
         if isinstance(v, int | float) and not isinstance(v, bool):
             meta[k] = dg.MetadataValue.float(float(v))
     return meta
 
 
+def _write_back(
+    warehouse: WarehouseResource,
+    artifacts: str,
+    tables: dict[str, pd.DataFrame],
+    run: ModelRun,
+    figures: dict[str, Figure],
+    reported: dict[str, Metadata],
+) -> Iterator[dg.MaterializeResult]:
+    """Write the tables and append the run in one transaction, save the figures, report.
+
+    `reported` names the tables that are assets, in the order they are materialized, with
+    their extra metadata; each gets its row count, the first one also the figures (saved
+    under <artifacts>/<artifacts name>/). Other tables in `tables` are written, not reported.
+    """
+    counts = write_tables(warehouse.path, tables, append={"ml.model_runs": model_runs_frame([run])})
+    plots = figures_metadata(figures, warehouse.artifact_dir(artifacts))
+    for i, (table, meta) in enumerate(reported.items()):
+        yield dg.MaterializeResult(
+            asset_key=table.split("."),
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(counts[table]),
+                **meta,
+                **(plots if i == 0 else {}),
+            },
+        )
+
+
 class SegmentationConfig(dg.Config):
-    k_min: int = Field(
-        default_factory=lambda: get_settings().segment_k_min, description="Fewest segments"
-    )
-    k_max: int = Field(
-        default_factory=lambda: get_settings().segment_k_max, description="Most segments"
-    )
+    k_min: int | None = Field(None, description="Fewest segments (unset: settings)")
+    k_max: int | None = Field(None, description="Most segments (unset: settings)")
     method: str = Field("kmeans", description="kmeans (silhouette) or gmm (BIC)")
-    bootstrap_rounds: int = Field(
-        default_factory=lambda: get_settings().segment_bootstrap,
-        description="Bootstrap resamples for the stability (ARI) check",
+    bootstrap_rounds: int | None = Field(
+        None, description="Bootstrap resamples for the stability (ARI) check (unset: settings)"
     )
+
+    def params(self, models: ModelsResource, seed: int) -> SegmentationParams:
+        """Segmentation parameters: this run's overrides over the settings."""
+        return SegmentationParams(
+            k_min=_or(self.k_min, models.segment_k_min),
+            k_max=_or(self.k_max, models.segment_k_max),
+            method=self.method,  # type: ignore[arg-type]
+            seed=seed,
+            bootstrap_rounds=_or(self.bootstrap_rounds, models.segment_bootstrap),
+        )
 
 
 @dg.multi_asset(
@@ -70,7 +115,10 @@ class SegmentationConfig(dg.Config):
     pool=WRITER_POOL,
 )
 def segmentation(
-    context: dg.AssetExecutionContext, config: SegmentationConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: SegmentationConfig,
+    warehouse: WarehouseResource,
+    models: ModelsResource,
 ):
     """Cluster customer_360 into named segments, matching ids to the previous run."""
     customers = read_frame(warehouse.path, "select * from marts.customer_360")
@@ -80,47 +128,69 @@ def segmentation(
         if previous_profiles is not None and len(previous_profiles)
         else None
     )
-    params = SegmentationParams(
-        k_min=config.k_min,
-        k_max=config.k_max,
-        method=config.method,  # type: ignore[arg-type]
-        seed=warehouse.seed,
-        bootstrap_rounds=config.bootstrap_rounds,
-    )
+    params = config.params(models, warehouse.seed)
     result = segment(customers, params, previous, run_at=_now())
-    counts = write_tables(
-        warehouse.path,
-        {"ml.customer_segments": result.assignments, "ml.segment_profiles": result.profiles},
-        append={"ml.model_runs": model_run_rows(result.run_record)},
-    )
-    plots = figures_metadata(result.figures, warehouse.artifact_dir("segmentation"))
-    yield dg.MaterializeResult(
-        asset_key=["ml", "customer_segments"],
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(counts["ml.customer_segments"]),
-            **_metric_meta(result.metrics),
-            **plots,
-        },
-    )
     sizes = result.profiles[["segment_id", "name", "size", "share"]]
-    yield dg.MaterializeResult(
-        asset_key=["ml", "segment_profiles"],
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(counts["ml.segment_profiles"]),
-            "segments": dg.MetadataValue.md(sizes.to_markdown(index=False)),
+    yield from _write_back(
+        warehouse,
+        "segmentation",
+        {"ml.customer_segments": result.assignments, "ml.segment_profiles": result.profiles},
+        result.run,
+        segmentation_plots.figures(result),
+        {
+            "ml.customer_segments": _metric_meta(result.metrics),
+            "ml.segment_profiles": {
+                "segments": dg.MetadataValue.md(sizes.to_markdown(index=False))
+            },
         },
     )
 
 
 class ChurnConfig(dg.Config):
-    horizon_days: int = Field(
-        default_factory=lambda: get_settings().churn_horizon_days,
-        description="A customer churns with no purchase in this many days after the as-of date",
-    )
     low_band: float = Field(0.3, description="Below this probability: low risk")
     high_band: float = Field(0.6, description="From this probability: high risk")
     fairness_gap: float = Field(
         0.1, description="Flag positive-rate gaps between groups above this"
+    )
+
+    def params(self, warehouse: WarehouseResource) -> ChurnParams:
+        """Churn parameters; the horizon is the warehouse's, the one dbt's marts use too."""
+        return ChurnParams(
+            horizon_days=warehouse.churn_horizon_days,
+            seed=warehouse.seed,
+            risk_bands=(self.low_band, self.high_band),
+            fairness_gap=self.fairness_gap,
+        )
+
+
+def _previous_drift_profile(warehouse: WarehouseResource) -> dict | None:
+    """The drift profile the last churn run recorded in ml.model_runs (None on the first)."""
+    runs = read_optional(
+        warehouse.path,
+        "ml",
+        "model_runs",
+        "select * from ml.model_runs where model = 'churn' order by trained_at desc limit 1",
+    )
+    if runs is None or not len(runs) or "drift_profile" not in runs.columns:
+        return None
+    raw = runs["drift_profile"].iloc[0]
+    return json.loads(raw) if isinstance(raw, str) and raw else None
+
+
+def _drift_check(result: ChurnResult, compared: bool) -> dg.AssetCheckResult:
+    """Warn when a feature or the score drifted against the previous run."""
+    drifted = result.drift[result.drift["status"] == "warn"] if len(result.drift) else result.drift
+    return dg.AssetCheckResult(
+        check_name="feature_drift_psi",
+        asset_key=["ml", "feature_drift"],
+        passed=len(drifted) == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "drifted": dg.MetadataValue.json(
+                drifted[["feature", "psi"]].to_dict("records") if len(drifted) else []
+            ),
+            "compared_with_previous_run": compared,
+        },
     )
 
 
@@ -156,93 +226,62 @@ class ChurnConfig(dg.Config):
 )
 def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: WarehouseResource):
     """Train on earlier cutoffs, evaluate on the latest labelled window, score everyone now."""
+    params = config.params(warehouse)
     history = read_frame(warehouse.path, "select * from marts.customer_360_history")
-    labels = read_frame(warehouse.path, label_query(config.horizon_days))
+    labels = read_frame(warehouse.path, label_query(params.horizon_days))
     current = read_frame(warehouse.path, "select * from marts.customer_360")
-    runs = read_optional(
-        warehouse.path,
-        "ml",
-        "model_runs",
-        "select * from ml.model_runs where model = 'churn' order by trained_at desc limit 1",
-    )
-    previous_drift = None
-    if runs is not None and len(runs) and "drift_profile" in runs.columns:
-        raw = runs["drift_profile"].iloc[0]
-        previous_drift = json.loads(raw) if isinstance(raw, str) and raw else None
-    params = ChurnParams(
-        horizon_days=config.horizon_days,
-        seed=warehouse.seed,
-        risk_bands=(config.low_band, config.high_band),
-        fairness_gap=config.fairness_gap,
-    )
+    previous_drift = _previous_drift_profile(warehouse)
     result = train_and_score_churn(history, labels, current, params, previous_drift, run_at=_now())
-    counts = write_tables(
-        warehouse.path,
+    scalars = {k: v for k, v in result.metrics.items() if not isinstance(v, dict)}
+    flagged = int(result.fairness["flagged"].astype(bool).sum())
+    yield from _write_back(
+        warehouse,
+        "churn",
         {
             "ml.churn_scores": result.scores,
             "ml.fairness_audit": result.fairness,
             "ml.feature_drift": result.drift,
         },
-        append={"ml.model_runs": model_run_rows(result.run_record)},
-    )
-    plots = figures_metadata(result.figures, warehouse.artifact_dir("churn"))
-    yield dg.MaterializeResult(
-        asset_key=["ml", "churn_scores"],
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(counts["ml.churn_scores"]),
-            **_metric_meta({k: v for k, v in result.metrics.items() if not isinstance(v, dict)}),
-            "metrics_vs_baselines": dg.MetadataValue.json(result.metrics),
-            **plots,
+        result.run,
+        churn_plots.figures(result),
+        {
+            "ml.churn_scores": {
+                **_metric_meta(scalars),
+                "metrics_vs_baselines": dg.MetadataValue.json(result.metrics),
+            },
+            "ml.fairness_audit": {"flagged_groups": dg.MetadataValue.int(flagged)},
+            "ml.feature_drift": {},
         },
     )
-    flagged = result.fairness[result.fairness.get("flagged", False) == True]  # noqa: E712
-    yield dg.MaterializeResult(
-        asset_key=["ml", "fairness_audit"],
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(counts["ml.fairness_audit"]),
-            "flagged_groups": dg.MetadataValue.int(len(flagged)),
-        },
-    )
-    yield dg.MaterializeResult(
-        asset_key=["ml", "feature_drift"],
-        metadata={"dagster/row_count": dg.MetadataValue.int(counts["ml.feature_drift"])},
-    )
-    drifted = result.drift[result.drift["status"] == "warn"] if len(result.drift) else result.drift
-    yield dg.AssetCheckResult(
-        check_name="feature_drift_psi",
-        asset_key=["ml", "feature_drift"],
-        passed=len(drifted) == 0,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={
-            "drifted": dg.MetadataValue.json(
-                drifted[["feature", "psi"]].to_dict("records") if len(drifted) else []
-            ),
-            "compared_with_previous_run": previous_drift is not None,
-        },
-    )
+    yield _drift_check(result, compared=previous_drift is not None)
 
 
 class ForecastConfig(dg.Config):
-    levels: str = Field(
-        default_factory=lambda: get_settings().forecast_levels,
-        description="Comma list of series levels: total, category, region, category_region",
+    levels: str | None = Field(
+        None,
+        description="Comma list of series levels: total, category, region, category_region "
+        "(unset: settings)",
     )
-    metric: str = Field(
-        default_factory=lambda: get_settings().forecast_metric,
-        description="orders, units or revenue",
+    metric: str | None = Field(None, description="orders, units or revenue (unset: settings)")
+    horizon_days: int | None = Field(None, description="Days ahead to forecast (unset: settings)")
+    backtest_cutoffs: int | None = Field(
+        None, description="Rolling-origin cutoffs across the last year (unset: settings)"
     )
-    horizon_days: int = Field(
-        default_factory=lambda: get_settings().forecast_horizon_days,
-        description="Days ahead to forecast",
+    country_holidays: str | None = Field(
+        None, description="Prophet's built-in holiday calendar (unset: settings)"
     )
-    backtest_cutoffs: int = Field(
-        default_factory=lambda: get_settings().forecast_backtest_cutoffs,
-        description="Rolling-origin cutoffs across the last year",
-    )
-    country_holidays: str = Field(
-        default_factory=lambda: get_settings().forecast_country_holidays,
-        description="Prophet's built-in holiday calendar",
-    )
+
+    def params(self, models: ModelsResource, seed: int) -> ForecastParams:
+        """Forecast parameters: this run's overrides over the settings."""
+        levels = _or(self.levels, models.forecast_levels)
+        return ForecastParams(
+            levels=tuple(x.strip() for x in levels.split(",") if x.strip()),
+            metric=_or(self.metric, models.forecast_metric),
+            horizon_days=_or(self.horizon_days, models.forecast_horizon_days),
+            backtest_cutoffs=_or(self.backtest_cutoffs, models.forecast_backtest_cutoffs),
+            country_holidays=_or(self.country_holidays, models.forecast_country_holidays),
+            seed=seed,
+        )
 
 
 @dg.multi_asset(
@@ -263,52 +302,42 @@ class ForecastConfig(dg.Config):
     pool=WRITER_POOL,
 )
 def demand_forecasting(
-    context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: ForecastConfig,
+    warehouse: WarehouseResource,
+    models: ModelsResource,
 ):
     """Forecast daily demand per level with Prophet; fallback series are flagged, not dropped."""
     demand = read_frame(warehouse.path, "select * from marts.daily_demand")
-    params = ForecastParams(
-        levels=tuple(x.strip() for x in config.levels.split(",") if x.strip()),
-        metric=config.metric,
-        horizon_days=config.horizon_days,
-        backtest_cutoffs=config.backtest_cutoffs,
-        country_holidays=config.country_holidays,
-        seed=warehouse.seed,
-    )
+    params = config.params(models, warehouse.seed)
     as_of = date.fromisoformat(warehouse.as_of) if warehouse.as_of else None
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 25 == 0:
             context.log.info(f"forecast fits: {done}/{total}")
 
-    result = run_forecasting(demand, params, as_of=as_of, progress=progress)
-    summary = dict(result.summary)
-    counts = write_tables(
-        warehouse.path,
+    result = run_forecasting(demand, params, as_of=as_of, progress=progress, run_at=_now())
+    fallbacks = result.flags[result.flags["method"] != "prophet"]
+    yield from _write_back(
+        warehouse,
+        "forecast",
         {
             "ml.demand_forecasts": result.forecasts,
             "ml.forecast_backtests": result.backtests,
             "ml.forecast_flags": result.flags,
         },
-        append={"ml.model_runs": model_run_rows(summary)},
-    )
-    plots = figures_metadata(result.figures, warehouse.artifact_dir("forecast"))
-    fallbacks = result.flags[result.flags["method"] != "prophet"]
-    yield dg.MaterializeResult(
-        asset_key=["ml", "demand_forecasts"],
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(counts["ml.demand_forecasts"]),
-            "series": dg.MetadataValue.int(len(result.flags)),
-            "fallback_series": dg.MetadataValue.int(len(fallbacks)),
-            "metrics_vs_baseline": dg.MetadataValue.json(
-                {"metrics": summary.get("metrics"), "baseline": summary.get("baseline_metrics")}
-            ),
-            **plots,
+        result.run,
+        forecast_plots.figures(result),
+        {
+            "ml.demand_forecasts": {
+                "series": dg.MetadataValue.int(len(result.flags)),
+                "fallback_series": dg.MetadataValue.int(len(fallbacks)),
+                "metrics_vs_baseline": dg.MetadataValue.json(
+                    {"metrics": result.run.metrics, "baseline": result.run.baseline_metrics}
+                ),
+            },
+            "ml.forecast_backtests": {},
         },
-    )
-    yield dg.MaterializeResult(
-        asset_key=["ml", "forecast_backtests"],
-        metadata={"dagster/row_count": dg.MetadataValue.int(counts["ml.forecast_backtests"])},
     )
 
 

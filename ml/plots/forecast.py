@@ -1,15 +1,30 @@
-"""Figures for the demand forecast: a series with its band and components, backtest summary."""
+"""Forecast figures: a series with its band and components, and the backtest summary."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-if TYPE_CHECKING:
-    from ml.forecast import SeriesForecast
+from ml.forecast import ForecastResult, SeriesForecast
+
+
+def figures(result: ForecastResult) -> dict[str, Figure]:
+    """The run's figures by file name: the top series, then the backtest summary."""
+    out: dict[str, Figure] = {}
+    for key in result.top_series:
+        out[figure_name(key)] = plot_series(
+            key, result.history[key], result.fitted[key], result.metric
+        )
+    if not result.backtests.empty:
+        out["backtest_summary"] = plot_backtest_summary(result.backtests)
+    return out
+
+
+def figure_name(series_key: str) -> str:
+    """File name of a series' figure: forecast_category-toys__region-north for a key."""
+    return "forecast_" + series_key.replace("|", "__").replace("=", "-")
+
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 

@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml import evaluation
+from ml import evaluation, features
 from ml.churn import ChurnParams, risk_band, train_and_score_churn
+from ml.churn.drivers import driver_groups, explain, reference
+from ml.churn.examples import build_examples, calibration_rows, stratified_subsample
 from ml.features import LeakageError, check_point_in_time, label_query
+from ml.plots import churn as churn_plots
 
 AS_OF = pd.Timestamp("2024-12-31")
 HORIZON = 90
@@ -252,7 +255,7 @@ def test_nothing_after_a_cutoff_reaches_its_features(shop) -> None:
 
 
 def test_training_uses_only_cutoffs_whose_window_ends_before_the_holdout(result) -> None:
-    window = json.loads(result.run_record["data_window"].iloc[0])
+    window = json.loads(result.run.to_row()["data_window"])
     eval_cut = AS_OF - pd.Timedelta(days=HORIZON)
     assert window["eval_cutoff"] == str(eval_cut.date())
     assert window["train_cutoffs"] == [
@@ -288,14 +291,14 @@ def test_every_customer_gets_a_score(frames, result) -> None:
 
 
 def test_model_learns_the_planted_signal_and_beats_recency(result) -> None:
-    baselines = json.loads(result.run_record["baseline_metrics"].iloc[0])
+    baselines = json.loads(result.run.to_row()["baseline_metrics"])
     assert result.metrics["roc_auc"] > 0.8
     assert result.metrics["roc_auc"] > baselines["recency"]["roc_auc"]
     assert result.metrics["brier"] < baselines["recency"]["brier"]
     assert result.metrics["brier"] < baselines["rfm_logistic"]["brier"]
     for key in ("pr_auc", "lift_top_decile", "calibration_curve"):
         assert key in result.metrics and key in baselines["recency"]
-    assert set(result.figures) == {"churn_roc", "churn_calibration", "churn_lift"}
+    assert set(churn_plots.figures(result)) == {"churn_roc", "churn_calibration", "churn_lift"}
 
 
 def test_drivers_explain_long_gaps_in_words(frames, result) -> None:
@@ -337,7 +340,7 @@ def test_reruns_with_the_same_seed_give_the_same_outputs(frames, result) -> None
     )
     pd.testing.assert_frame_equal(result.scores, again.scores)
     pd.testing.assert_frame_equal(result.fairness, again.fairness)
-    assert result.run_record.equals(again.run_record)
+    assert result.run.to_row() == again.run.to_row()
 
 
 def test_risk_bands_follow_the_configured_thresholds() -> None:
@@ -395,18 +398,16 @@ def test_psi_is_zero_for_the_same_data_and_warns_on_a_shift(frames, result) -> N
 
 
 def test_calibration_rows_are_whole_customers_held_out_of_tree_training(frames) -> None:
-    from ml.churn import _calibration_rows, build_examples
-
     history, labels, _ = frames
     ex = build_examples(history, labels)
     ex = ex[ex["eligible"]].reset_index(drop=True)
-    cal, how = _calibration_rows(ex, PARAMS)
+    cal, how = calibration_rows(ex, PARAMS)
     assert how == "grouped"
     assert 0.1 < cal.mean() < 0.3
     assert not set(ex.loc[cal, "customer_id"]) & set(ex.loc[~cal, "customer_id"])
     assert ex.loc[cal, "churned"].nunique() == 2
     # "time": the latest training cutoff calibrates, trees see only earlier windows.
-    cal_t, how_t = _calibration_rows(ex, ChurnParams(horizon_days=HORIZON, calibration_cv="time"))
+    cal_t, how_t = calibration_rows(ex, ChurnParams(horizon_days=HORIZON, calibration_cv="time"))
     assert how_t == "time"
     assert ex.loc[cal_t, "cutoff_date"].nunique() == 1
     assert ex.loc[cal_t, "cutoff_date"].iloc[0] == ex["cutoff_date"].max()
@@ -414,7 +415,7 @@ def test_calibration_rows_are_whole_customers_held_out_of_tree_training(frames) 
 
 def test_final_model_reports_its_training_rows(frames, result) -> None:
     history, labels, _ = frames
-    window = json.loads(result.run_record["data_window"].iloc[0])
+    window = json.loads(result.run.to_row()["data_window"])
     m = result.metrics
     assert m["calibration_rows"] > 0 and m["tree_rows"] > 0
     assert m["tree_rows"] + m["calibration_rows"] == window["n_final"]
@@ -435,31 +436,26 @@ def test_training_rows_are_subsampled_by_cutoff_and_label_above_the_cap(frames) 
 
 
 def test_stratified_subsample_keeps_stratum_shares() -> None:
-    from ml.churn import _stratified_subsample
-
     strata = np.array(["a1"] * 600 + ["a0"] * 200 + ["b1"] * 150 + ["b0"] * 50)
-    rows = _stratified_subsample(strata, 400, seed=0)
+    rows = stratified_subsample(strata, 400, seed=0)
     assert len(rows) == 400 and len(set(rows)) == 400 and (np.diff(rows) > 0).all()
     got = pd.Series(strata[rows]).value_counts().to_dict()
     assert got == {"a1": 240, "a0": 80, "b1": 60, "b0": 20}
-    assert (_stratified_subsample(strata, 5000, seed=0) == np.arange(1000)).all()
+    assert (stratified_subsample(strata, 5000, seed=0) == np.arange(1000)).all()
 
 
 def test_vectorised_drivers_match_resetting_each_customer_in_the_frame(frames, result) -> None:
-    from ml import features
-    from ml.churn import _driver_groups, _reference, explain
-
     _, _, current = frames
     model = result.model
     cur = features.prepare(current.sort_values("customer_id").reset_index(drop=True))
     cur = cur[features.is_purchaser(cur)].reset_index(drop=True).iloc[:40]
     matrix = model.matrix(cur)
-    ref = _reference(matrix, len(model.spec.numeric))
+    ref = reference(matrix, len(model.spec.numeric))
     base = model.predict(cur)
     np.testing.assert_allclose(model.predict_matrix(matrix), base)
     # Resetting the recency group in the customer frame (not the matrix) moves the score
     # exactly as the matrix path does.
-    cols = _driver_groups(model.spec)["recency"]
+    cols = driver_groups(model.spec)["recency"]
     frame_reset = cur.copy()
     for c in cols:
         frame_reset[c] = ref[model.spec.columns.index(c)]

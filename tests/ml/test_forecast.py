@@ -26,6 +26,7 @@ from ml.forecast import (
     seasonal_naive,
     series_level,
 )
+from ml.plots import forecast as forecast_plots
 
 END = pd.Timestamp("2025-06-30")
 DAYS = 420
@@ -192,7 +193,7 @@ def test_no_data_after_as_of_is_used(demand: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(got.backtests, want.backtests)
     assert got.forecasts["ds"].min() == (as_of + pd.Timedelta(days=1)).date()
     assert (got.flags["last_date"] == as_of.date()).all()
-    assert got.summary["data_window_end"] == as_of.date().isoformat()
+    assert got.run.data_window["end"] == as_of.date().isoformat()
 
 
 def test_same_seed_gives_identical_output_sequential_or_parallel(result, demand) -> None:
@@ -201,7 +202,7 @@ def test_same_seed_gives_identical_output_sequential_or_parallel(result, demand)
     pd.testing.assert_frame_equal(result.backtests, again.backtests)
 
     parallel = run_forecasting(demand, ForecastParams(**{**PARAMS.__dict__, "n_jobs": 2}))
-    assert parallel.summary["metrics"]["workers"] == 2
+    assert parallel.run.metrics["workers"] == 2
     pd.testing.assert_frame_equal(result.forecasts, parallel.forecasts)
     pd.testing.assert_frame_equal(result.backtests, parallel.backtests)
 
@@ -226,20 +227,21 @@ def test_backtest_scores_prophet_and_seasonal_naive_at_each_cutoff(result) -> No
     # the 30-day category is too short at the cutoff for Prophet: baseline only
     assert set(bt.loc[bt["series_key"] == "category=new", "model"]) <= {"seasonal_naive"}
 
-    summary = result.summary
-    assert summary["model"] == "demand_forecast"
-    assert summary["model_version"] == result.forecasts["model_version"].iloc[0]
-    assert summary["metrics"]["total"]["mase"] == pytest.approx(total.loc["prophet", "mase"])
-    base = summary["baseline_metrics"]["seasonal_naive"]["total"]["mase"]
+    run = result.run
+    assert run.model == "demand_forecast"
+    assert run.model_version == result.forecasts["model_version"].iloc[0]
+    assert run.metrics["total"]["mase"] == pytest.approx(total.loc["prophet", "mase"])
+    base = run.baseline_metrics["seasonal_naive"]["total"]["mase"]
     assert base == pytest.approx(total.loc["seasonal_naive", "mase"])
-    assert summary["metrics"]["n_series"] == len(EXPECTED_KEYS)
-    assert summary["metrics"]["n_fallback"] == 3
-    assert summary["backtest_cutoffs"] == [cutoff.isoformat()]
+    assert run.metrics["n_series"] == len(EXPECTED_KEYS)
+    assert run.metrics["n_fallback"] == 3
+    assert run.data_window["backtest_cutoffs"] == [cutoff.isoformat()]
 
 
 def test_figures_render_to_png(result) -> None:
-    assert set(result.figures) == {"forecast_total", "backtest_summary"}
-    for fig in result.figures.values():
+    figures = forecast_plots.figures(result)
+    assert set(figures) == {"forecast_total", "backtest_summary"}
+    for fig in figures.values():
         assert isinstance(fig, Figure)
         buf = io.BytesIO()
         fig.savefig(buf, format="png")
@@ -408,7 +410,7 @@ def test_prophet_intervals_are_calibrated_and_follow_the_noise() -> None:
         truth = demand["orders"].iloc[days:].to_numpy()
         coverage = ((truth >= fc["yhat_lower"]) & (truth <= fc["yhat_upper"])).mean()
         assert 0.7 <= coverage <= 0.9, coverage
-        calibration = result.summary["metrics"]["interval_calibration"]
+        calibration = result.run.metrics["interval_calibration"]
         assert calibration["n_calibrated"] == 1
         assert calibration["backtest_cutoffs_calibrated"] == 3
         assert 0.5 < calibration["total_factor"] < 2.0

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from ml.features import drop_correlated
+from ml.plots import segmentation as segmentation_plots
 from ml.segmentation import (
     PROSPECT_ID,
     PreviousSegmentation,
@@ -185,8 +187,9 @@ def test_profiles_describe_every_segment(base) -> None:
     overall = json.loads(vip["overall_means"])
     assert means["monetary"] > 2 * overall["monetary"]
     assert f"{vip['size']:,} customers" in vip["description"]
-    assert set(result.figures) == {"segment_sizes", "segment_heatmap", "segment_projection"}
-    record = result.run_record.iloc[0]
+    figures = segmentation_plots.figures(result)
+    assert set(figures) == {"segment_sizes", "segment_heatmap", "segment_projection"}
+    record = result.run.to_row()
     assert record["model"] == "segmentation"
     assert json.loads(record["metrics"])["k"] == 3
     assert "rfm_grid_silhouette" in json.loads(record["baseline_metrics"])
@@ -236,7 +239,7 @@ def test_same_seed_gives_identical_outputs(base) -> None:
     again = segment(frame.sample(frac=1.0, random_state=5), PARAMS, run_at=RUN_AT)
     pd.testing.assert_frame_equal(first.assignments, again.assignments)
     pd.testing.assert_frame_equal(first.profiles, again.profiles)
-    assert first.run_record.equals(again.run_record)
+    assert first.run.to_row() == again.run.to_row()
 
 
 def test_orders_only_data_segments_every_customer() -> None:
@@ -279,8 +282,6 @@ def test_near_duplicate_behaviour_columns_are_left_out_but_not_the_category_mix(
 
 
 def test_drop_correlated_keeps_the_first_of_each_near_duplicate_pair() -> None:
-    from ml.features import drop_correlated
-
     rng = np.random.default_rng(0)
     a, c = rng.normal(size=500), rng.normal(size=500)
     values = np.column_stack([a, a * 2 + rng.normal(0, 0.05, 500), c, -c, rng.normal(size=500)])
