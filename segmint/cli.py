@@ -83,7 +83,7 @@ def generate(
     dirt_rate: Annotated[float, typer.Option(help="Share of deliberately dirty rows")] = 0.002,
 ) -> None:
     """Write realistic sample raw data (the five contract tables) to a landing folder."""
-    from segmint.generate import generate as run_generate
+    from segmint.sample import generate as run_generate
 
     if fmt not in ("csv", "parquet"):
         raise SegmintError(f"unknown format {fmt!r}: use csv or parquet")

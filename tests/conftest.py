@@ -39,7 +39,7 @@ def _test_env() -> None:
 @pytest.fixture(scope="session")
 def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A landing folder of generated CSV data (session-wide, read-only for tests)."""
-    from segmint.generate import generate
+    from segmint.sample import generate
 
     out = tmp_path_factory.mktemp("landing")
     generate(out, **SAMPLE)
