@@ -55,6 +55,7 @@ import duckdb
 
 from segmint import privacy
 from segmint.activation.state import purge_erased
+from segmint.catalog import has_table, list_tables, table_columns
 from segmint.errors import SegmintError
 from segmint.fs import write_json_atomic
 from segmint.privacy import ERASURE_IDENTIFIERS, ERASURE_LEDGER, keyed_sql
@@ -108,39 +109,6 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _base_tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tuple[str, str]]:
-    marks = ",".join("?" for _ in schemas)
-    rows = con.execute(
-        f"""
-        select table_schema, table_name from information_schema.tables
-        where table_catalog = current_database() and table_type = 'BASE TABLE'
-          and table_schema in ({marks})
-        order by 1, 2
-        """,
-        list(schemas),
-    ).fetchall()
-    return [(s, t) for s, t in rows]
-
-
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = ? and table_name = ? "
-        "order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return {str(n): str(t) for n, t in rows}
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _text(column: str) -> str:
     return f"trim(cast({_q(column)} as varchar))"
 
@@ -149,8 +117,8 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
     """Fill temp tables _erase_ids / _erase_emails / _erase_orders / _erase_anon."""
     con.execute("create or replace temp table _erase_ids (erase_id varchar)")
     con.execute("create or replace temp table _erase_emails (erase_email varchar)")
-    has_raw = _has_table(con, "raw", "customers")
-    has_q = _has_table(con, "quarantine", "customers")
+    has_raw = has_table(con, "raw", "customers")
+    has_q = has_table(con, "quarantine", "customers")
     if customer_id is not None:
         con.execute("insert into _erase_ids values (trim(?))", [customer_id])
     if email is not None:
@@ -185,7 +153,7 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
     )
     con.execute("create or replace temp table _erase_orders (erase_order varchar)")
     for schema in ("raw", "quarantine"):
-        if _has_table(con, schema, "orders"):
+        if has_table(con, schema, "orders"):
             con.execute(
                 f"""
                 insert into _erase_orders
@@ -196,7 +164,7 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
             )
     # Anonymous ids seen with this person and with nobody else: their own devices.
     con.execute("create or replace temp table _erase_anon (erase_anon varchar)")
-    if _has_table(con, "raw", "events"):
+    if has_table(con, "raw", "events"):
         con.execute(
             """
             insert into _erase_anon
@@ -355,7 +323,7 @@ def _erase(
         raise SegmintError("no customer and no row found with that email")
     report.identifiers_recorded = _record(con, now)
     report.activation_purged = purge_erased(con, transaction=False)
-    if _has_table(con, "activation", "audience_membership"):
+    if has_table(con, "activation", "audience_membership"):
         (pending,) = con.execute(
             """
             select count(*) from activation.audience_membership
@@ -369,10 +337,10 @@ def _erase(
 def _delete_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Delete the person's rows from every base table of ERASE_SCHEMAS; rows per table."""
     deleted: dict[str, int] = {}
-    for schema, table in _base_tables(con, ERASE_SCHEMAS):
+    for schema, table in list_tables(con, ERASE_SCHEMAS, base_only=True):
         if (schema, table) in KEEP_TABLES:
             continue
-        conditions = _conditions(schema, _columns(con, schema, table))
+        conditions = _conditions(schema, table_columns(con, schema, table))
         if not conditions:
             continue
         row = con.execute(

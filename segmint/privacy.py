@@ -35,6 +35,7 @@ from pathlib import Path
 
 import duckdb
 
+from segmint.catalog import has_table, table_columns
 from segmint.errors import SegmintError
 from segmint.fs import create_once
 
@@ -160,24 +161,6 @@ def keyed_sql(expr: str) -> str:
     return hmac_sql(f"sha256(trim(cast({expr} as varchar)))")
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return {str(r[0]) for r in rows}
-
-
 # --------------------------------------------------------------------------- prepare
 
 
@@ -253,15 +236,15 @@ def _migrate_to_keyed_hashes(con: duckdb.DuckDBPyConnection) -> None:
         (("raw", "erasure_ledger"), "customer_id_hash"),
         (("raw", "erasure_identifiers"), "identifier_hash"),
     ):
-        if _has_table(con, schema, table):
+        if has_table(con, schema, table):
             (n,) = con.execute(
                 f"update {schema}.{table} set {column} = {hmac_sql(f'lower({column})')} "
                 f"where {column} is not null"
             ).fetchone()
             rows += int(n)
     for schema, table in _STORED_CUSTOMER_KEYS:
-        if _has_table(con, schema, table) and {"customer_id", "customer_key"} <= _columns(
-            con, schema, table
+        if has_table(con, schema, table) and {"customer_id", "customer_key"} <= set(
+            table_columns(con, schema, table)
         ):
             con.execute(
                 f"update {schema}.{table} set customer_key = {keyed_sql('customer_id')} "
@@ -278,7 +261,7 @@ def _migrate_to_keyed_hashes(con: duckdb.DuckDBPyConnection) -> None:
 
 def ledger_has_rows(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether anybody was erased (False when the ledger does not exist)."""
-    if not _has_table(con, "raw", "erasure_ledger"):
+    if not has_table(con, "raw", "erasure_ledger"):
         return False
     return bool(con.execute(f"select count(*) from {ERASURE_LEDGER}").fetchone()[0])
 
@@ -286,7 +269,7 @@ def ledger_has_rows(con: duckdb.DuckDBPyConnection) -> bool:
 def erasure_kinds(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     """Which identifier columns the ledgers hold hashes of (empty: nobody erased)."""
     kinds: set[str] = {"customer_id"} if ledger_has_rows(con) else set()
-    if _has_table(con, "raw", "erasure_identifiers"):
+    if has_table(con, "raw", "erasure_identifiers"):
         rows = con.execute(
             f"select distinct identifier_kind from {ERASURE_IDENTIFIERS} "
             "where identifier_hash is not null"
@@ -358,7 +341,7 @@ def load_erased_hashes(con: duckdb.DuckDBPyConnection) -> int:
     `keyed_sql(customer_id) in (select h from _segmint_erased)` tells an erased customer.
     """
     con.execute("create or replace temp table _segmint_erased (h varchar)")
-    if _has_table(con, "raw", "erasure_ledger"):
+    if has_table(con, "raw", "erasure_ledger"):
         con.execute(
             f"""
             insert into _segmint_erased

@@ -30,6 +30,7 @@ from segmint.activation.targeting import (
     require_columns,
     targeting_columns,
 )
+from segmint.catalog import has_table, table_columns
 from segmint.privacy import ELIGIBLE, ERASED, PII_COLUMNS, keyed_sql, load_erased_hashes
 
 Mode = Literal["full", "delta"]
@@ -79,12 +80,7 @@ class AudiencePreview:
 def _model_relation(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     schema, _, table = relation.rpartition(".")
     schema = schema or TARGETING_SCHEMA
-    found = con.execute(
-        "select count(*) from information_schema.columns where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ? and column_name = 'customer_id'",
-        [schema, table],
-    ).fetchone()
-    if not found or not found[0]:
+    if "customer_id" not in table_columns(con, schema, table):
         raise AudienceError(
             [f"dbt audience relation {relation} does not exist or has no customer_id"]
         )
@@ -230,33 +226,27 @@ class Selection:
         )
         return dict(zip(keys, (int(v) for v in row), strict=True))
 
-    def export_rows(self, columns: list[str]) -> pa.Table:
-        """Rows to send (full: every exported member; delta: adds), eligible only."""
+    def _targeting_rows(self, columns: list[str], join: str, where: str) -> pa.Table:
+        """`columns` of the targeting rows of the customers in temp table `join` (alias s)."""
         cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
         return _arrow(
             self.con,
             f"""
             select {cols}
             from {TARGETING} t
-            join _segmint_export s on s.customer_id = t.customer_id
-            where {ELIGIBLE}
+            join {join} s on s.customer_id = t.customer_id
+            where {where}
             order by t.customer_key, t.customer_id
             """,
         )
 
+    def export_rows(self, columns: list[str]) -> pa.Table:
+        """Rows to send (full: every exported member; delta: adds), eligible only."""
+        return self._targeting_rows(columns, "_segmint_export", ELIGIBLE)
+
     def removal_rows(self, columns: list[str]) -> pa.Table:
         """Identifiers of removed customers that are not erased (erased ones are never sent)."""
-        cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
-        return _arrow(
-            self.con,
-            f"""
-            select {cols}
-            from {TARGETING} t
-            join _segmint_removed r on r.customer_id = t.customer_id
-            where not r.erased and not {ERASED}
-            order by t.customer_key, t.customer_id
-            """,
-        )
+        return self._targeting_rows(columns, "_segmint_removed", f"not s.erased and not {ERASED}")
 
     def removed_keys(self, key: str, erased: bool) -> list[str]:
         """customer_key / customer_id of removed customers (erased or not)."""
@@ -281,18 +271,14 @@ def preview_audience(
     privacy.prepare(con)
     schema = checked_schema(con, audience)
     where, params = _where(con, audience, schema)
-    has_holdout = con.execute(
-        "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? and table_name = 'audience_holdout'",
-        [SCHEMA],
-    ).fetchone()
+    has_holdout = has_table(con, SCHEMA, "audience_holdout")
     recorded = (
         f"(select in_holdout from {SCHEMA}.audience_holdout h "
         "where h.audience = ? and h.customer_id = t.customer_id)"
-        if has_holdout and has_holdout[0]
+        if has_holdout
         else "cast(null as boolean)"
     )
-    hold_params = [audience.name] if has_holdout and has_holdout[0] else []
+    hold_params = [audience.name] if has_holdout else []
     bucket = _bucket_sql("t.customer_id")
     shown = ["customer_key", *[c for c in audience.columns if c != "customer_key"]]
     cols = ", ".join(f"t.{quote_ident(c)}" for c in shown)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
+from segmint.catalog import table_columns
 from segmint.errors import SegmintError
 
 TARGETING_SCHEMA = "marts"
@@ -22,15 +23,10 @@ class AudienceError(SegmintError):
 
 def targeting_columns(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Column name -> DuckDB type of marts.customer_targeting (AudienceError when missing)."""
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = ? and table_name = ? "
-        "order by ordinal_position",
-        [TARGETING_SCHEMA, TARGETING_TABLE],
-    ).fetchall()
-    if not rows:
+    columns = table_columns(con, TARGETING_SCHEMA, TARGETING_TABLE)
+    if not columns:
         raise AudienceError([f"{TARGETING} does not exist yet: build the warehouse first"])
-    return {str(name): str(dtype) for name, dtype in rows}
+    return columns
 
 
 def require_columns(schema: dict[str, str], columns: list[str], why: str) -> None:

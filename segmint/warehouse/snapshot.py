@@ -10,8 +10,9 @@ from pathlib import Path
 import duckdb
 
 from segmint import privacy
+from segmint.catalog import list_tables, table_columns
 from segmint.fs import fsync_dir, pid_alive
-from segmint.warehouse.connection import connect, list_tables, table_columns
+from segmint.warehouse.connection import connect
 from segmint.warehouse.manifest import MANIFEST_TABLE
 
 # What analysts see: marts, model outputs and activation summaries (never raw, staging or
@@ -31,7 +32,7 @@ def _dead_temps(published: Path) -> list[Path]:
 
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, erased: bool) -> int:
     """Copy one table into pub without contact columns or erased people's rows; its rows."""
-    cols = table_columns(con, schema, table)
+    cols = list(table_columns(con, schema, table))
     select = ", ".join(f'"{c}"' for c in cols if c.lower() not in privacy.PII_COLUMNS)
     relation = f'"{schema}"."{table}"'
     # Rows of erased people that wait in the working warehouse (memberships kept until the

@@ -139,3 +139,37 @@ class CsvVendorFormat(ExportFormat):
         """Header + one identifier row per removed contact."""
         rows = (self.removal_values(r, dest) for r in iter_rows(table))
         return self._write(fh, self.removal_header(dest), rows)
+
+
+class HashedIdentifierFormat(CsvVendorFormat):
+    """An ad platform's customer list: identifiers only, normalised and SHA-256 hashed as the
+    platform specifies (_ids and member_values); removals send the hashed email and phone."""
+
+    header_row: tuple[str, ...] = ()
+    used: tuple[str, ...] = ()
+    removal_header_row: tuple[str, ...] = ()
+
+    def columns(self, audience: Audience, dest: Destination) -> list[str]:
+        """Identifiers only (the platform takes nothing else)."""
+        return ["customer_key", *self.used]
+
+    def removal_columns(self, audience: Audience, dest: Destination) -> list[str]:
+        """Email and phone (and country for the phone)."""
+        return ["customer_key", "email", "phone", "country"]
+
+    def header(self, audience: Audience, dest: Destination) -> list[str]:
+        """The platform's column names."""
+        return list(self.header_row)
+
+    def _ids(self, row: dict[str, Any]) -> tuple[str | None, str | None]:
+        """Hashed email and phone of a row (None where missing or unusable)."""
+        raise NotImplementedError
+
+    def removal_header(self, dest: Destination) -> list[str]:
+        """Email and phone, named as the platform names them."""
+        return list(self.removal_header_row)
+
+    def removal_values(self, row: dict[str, Any], dest: Destination) -> list[str] | None:
+        """Hashed email and phone of the contact to remove."""
+        email, phone = self._ids(row)
+        return [email or "", phone or ""] if (email or phone) else None

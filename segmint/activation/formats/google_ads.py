@@ -6,10 +6,10 @@ from typing import Any
 
 from segmint.activation import identity as ident
 from segmint.activation.audience import Audience, Destination
-from segmint.activation.formats.base import CsvVendorFormat
+from segmint.activation.formats.base import HashedIdentifierFormat
 
 
-class GoogleAdsFormat(CsvVendorFormat):
+class GoogleAdsFormat(HashedIdentifierFormat):
     """Google Ads Customer Match upload with identifiers normalised and SHA-256 hashed.
 
     https://support.google.com/google-ads/answer/7659867 (headers Email, Phone, First Name,
@@ -21,19 +21,8 @@ class GoogleAdsFormat(CsvVendorFormat):
     name = "google_ads"
     spec = "https://support.google.com/google-ads/answer/7659867"
     header_row = ("Email", "Phone", "First Name", "Last Name", "Country", "Zip")
+    removal_header_row = ("Email", "Phone")
     used = ("email", "phone", "first_name", "last_name", "country", "postal_code")
-
-    def columns(self, audience: Audience, dest: Destination) -> list[str]:
-        """Identifiers only (Customer Match takes nothing else)."""
-        return ["customer_key", *self.used]
-
-    def removal_columns(self, audience: Audience, dest: Destination) -> list[str]:
-        """Email and phone (and country for the phone)."""
-        return ["customer_key", "email", "phone", "country"]
-
-    def header(self, audience: Audience, dest: Destination) -> list[str]:
-        """Google's column names."""
-        return list(self.header_row)
 
     def _ids(self, row: dict[str, Any]) -> tuple[str | None, str | None]:
         email = ident.hashed(ident.normalize_email_google(row.get("email")))
@@ -53,12 +42,3 @@ class GoogleAdsFormat(CsvVendorFormat):
         if not (email or phone or address):
             return None
         return [email or "", phone or "", first or "", last or "", country or "", zip_code or ""]
-
-    def removal_header(self, dest: Destination) -> list[str]:
-        """Email and Phone."""
-        return ["Email", "Phone"]
-
-    def removal_values(self, row: dict[str, Any], dest: Destination) -> list[str] | None:
-        """Hashed email and phone of the contact to remove."""
-        email, phone = self._ids(row)
-        return [email or "", phone or ""] if (email or phone) else None

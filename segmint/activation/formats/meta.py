@@ -6,10 +6,10 @@ from typing import Any
 
 from segmint.activation import identity as ident
 from segmint.activation.audience import Audience, Destination
-from segmint.activation.formats.base import CsvVendorFormat
+from segmint.activation.formats.base import HashedIdentifierFormat
 
 
-class MetaFormat(CsvVendorFormat):
+class MetaFormat(HashedIdentifierFormat):
     """Meta Custom Audience customer list with every identifier normalised and hashed.
 
     https://www.facebook.com/business/help/2082575038703844 (column headers email, phone,
@@ -21,19 +21,8 @@ class MetaFormat(CsvVendorFormat):
     name = "meta"
     spec = "https://www.facebook.com/business/help/2082575038703844"
     header_row = ("email", "phone", "fn", "ln", "ct", "zip", "country")
+    removal_header_row = ("email", "phone")
     used = ("email", "phone", "first_name", "last_name", "city", "postal_code", "country")
-
-    def columns(self, audience: Audience, dest: Destination) -> list[str]:
-        """Identifiers only."""
-        return ["customer_key", *self.used]
-
-    def removal_columns(self, audience: Audience, dest: Destination) -> list[str]:
-        """Email and phone (and country for the phone)."""
-        return ["customer_key", "email", "phone", "country"]
-
-    def header(self, audience: Audience, dest: Destination) -> list[str]:
-        """Meta's identifier keys."""
-        return list(self.header_row)
 
     def _ids(self, row: dict[str, Any]) -> tuple[str | None, str | None]:
         email = ident.hashed(ident.normalize_email_basic(row.get("email")))
@@ -55,12 +44,3 @@ class MetaFormat(CsvVendorFormat):
         country = ident.hashed(iso2.lower() if iso2 else None)
         cells = (email, phone, first, last, city, zip_code, country)
         return [c or "" for c in cells]
-
-    def removal_header(self, dest: Destination) -> list[str]:
-        """email and phone."""
-        return ["email", "phone"]
-
-    def removal_values(self, row: dict[str, Any], dest: Destination) -> list[str] | None:
-        """Hashed email and phone of the contact to remove."""
-        email, phone = self._ids(row)
-        return [email or "", phone or ""] if (email or phone) else None

@@ -30,6 +30,22 @@ class PlainFormat(ExportFormat):
         """customer_key only."""
         return ["customer_key"]
 
+    def _write(self, table: pa.Table, fh: IO[bytes]) -> WriteStats:
+        """Write every row of `table` in this format."""
+        raise NotImplementedError
+
+    def write_members(
+        self, table: pa.Table, fh: IO[bytes], audience: Audience, dest: Destination
+    ) -> WriteStats:
+        """All selected columns."""
+        return self._write(table, fh)
+
+    def write_removals(
+        self, table: pa.Table, fh: IO[bytes], audience: Audience, dest: Destination
+    ) -> WriteStats:
+        """customer_key only."""
+        return self._write(table.select(["customer_key"]), fh)
+
 
 class CsvFormat(PlainFormat):
     """RFC 4180 CSV with a header row (UTF-8, LF)."""
@@ -51,18 +67,6 @@ class CsvFormat(PlainFormat):
         finally:
             text.detach()
         return WriteStats(rows, 0)
-
-    def write_members(
-        self, table: pa.Table, fh: IO[bytes], audience: Audience, dest: Destination
-    ) -> WriteStats:
-        """All selected columns."""
-        return self._write(table, fh)
-
-    def write_removals(
-        self, table: pa.Table, fh: IO[bytes], audience: Audience, dest: Destination
-    ) -> WriteStats:
-        """customer_key only."""
-        return self._write(table.select(["customer_key"]), fh)
 
 
 def _json_value(value: Any) -> Any:
@@ -89,18 +93,6 @@ class JsonLinesFormat(PlainFormat):
             rows += 1
         return WriteStats(rows, 0)
 
-    def write_members(
-        self, table: pa.Table, fh: IO[bytes], audience: Audience, dest: Destination
-    ) -> WriteStats:
-        """All selected columns."""
-        return self._write(table, fh)
-
-    def write_removals(
-        self, table: pa.Table, fh: IO[bytes], audience: Audience, dest: Destination
-    ) -> WriteStats:
-        """customer_key only."""
-        return self._write(table.select(["customer_key"]), fh)
-
 
 class ParquetFormat(PlainFormat):
     """Apache Parquet with the warehouse's column types."""
@@ -109,16 +101,6 @@ class ParquetFormat(PlainFormat):
     suffix = ".parquet"
     spec = "https://parquet.apache.org/docs/file-format/"
 
-    def write_members(
-        self, table: pa.Table, fh: IO[bytes], audience: Audience, dest: Destination
-    ) -> WriteStats:
-        """All selected columns."""
+    def _write(self, table: pa.Table, fh: IO[bytes]) -> WriteStats:
         pq.write_table(table, fh)
-        return WriteStats(table.num_rows, 0)
-
-    def write_removals(
-        self, table: pa.Table, fh: IO[bytes], audience: Audience, dest: Destination
-    ) -> WriteStats:
-        """customer_key only."""
-        pq.write_table(table.select(["customer_key"]), fh)
         return WriteStats(table.num_rows, 0)
