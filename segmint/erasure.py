@@ -305,7 +305,7 @@ def _erase(
     con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str | None, now: datetime
 ) -> ErasureReport:
     """Delete, record and purge inside the caller's transaction; returns what it did."""
-    privacy.ensure_ledgers(con)
+    privacy.ensure_ledgers(con, erased_at=True)
     _collect(con, customer_id, email)
     rows = con.execute(f"select {keyed_sql('erase_id')} from _erase_ids order by 1").fetchall()
     hashes = [str(r[0]) for r in rows]

@@ -164,11 +164,13 @@ def keyed_sql(expr: str) -> str:
 # --------------------------------------------------------------------------- prepare
 
 
-def ensure_ledgers(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the erasure ledgers when missing (ingest and forget both write next to them)."""
+def ensure_ledgers(con: duckdb.DuckDBPyConnection, erased_at: bool = False) -> None:
+    """Create the erasure ledgers when missing (ingest reads them, forget writes them; forget
+    adds the ledger's erased_at column, `erased_at=True`)."""
     con.execute("create schema if not exists raw")
     con.execute(f"create table if not exists {ERASURE_LEDGER} (customer_id_hash varchar)")
-    con.execute(f"alter table {ERASURE_LEDGER} add column if not exists erased_at timestamp")
+    if erased_at:
+        con.execute(f"alter table {ERASURE_LEDGER} add column if not exists erased_at timestamp")
     con.execute(
         f"create table if not exists {ERASURE_IDENTIFIERS} "
         "(identifier_kind varchar, identifier_hash varchar, erased_at timestamp)"

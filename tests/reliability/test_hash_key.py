@@ -80,7 +80,7 @@ def _old_version_warehouse(root: Path) -> Path:
     with duckdb.connect(str(warehouse)) as con:
         con.execute("delete from raw.customers where customer_id = 'c1'")
         con.execute("delete from raw.orders where customer_id = 'c1'")
-        con.execute("insert into raw.erasure_ledger values (sha256(trim('c1')), now())")
+        con.execute("insert into raw.erasure_ledger values (sha256(trim('c1')))")
         con.execute(
             "insert into raw.erasure_identifiers values ('order_id', sha256(trim('o1')), now())"
         )

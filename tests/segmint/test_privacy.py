@@ -103,7 +103,7 @@ def test_processes_racing_to_create_the_key_file_agree(tmp_path: Path, monkeypat
 
 
 def test_another_key_is_refused_and_changes_nothing(con) -> None:
-    privacy.ensure_ledgers(con)
+    privacy.ensure_ledgers(con, erased_at=True)
     key = HashKey(KEY)
     con.execute("insert into raw.erasure_ledger values (?, now())", [key.identifier_hash("c1")])
     with pytest.raises(HashKeyError, match="another key") as refused:
@@ -160,7 +160,7 @@ def test_unkeyed_ledgers_and_stored_keys_are_migrated_once() -> None:
 
 def test_a_new_warehouse_records_the_migration_without_rewriting_anything(con) -> None:
     # `con` was prepared before any ledger existed: rows written later are keyed already.
-    privacy.ensure_ledgers(con)
+    privacy.ensure_ledgers(con, erased_at=True)
     value = HashKey(KEY).identifier_hash("c9")
     con.execute("insert into raw.erasure_ledger values (?, now())", [value])
     prepare(con, HashKey(KEY))

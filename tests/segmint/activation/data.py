@@ -147,7 +147,7 @@ def ledger(con: duckdb.DuckDBPyConnection, *customer_ids: str) -> None:
     """Record customers in raw.erasure_ledger the way segmint forget does (keyed hash of
     the trimmed id, computed in Python here and matched in SQL by the export)."""
     key = privacy.prepare(con)
-    privacy.ensure_ledgers(con)
+    privacy.ensure_ledgers(con, erased_at=True)
     for cid in customer_ids:
         con.execute("insert into raw.erasure_ledger values (?, now())", [key.identifier_hash(cid)])
 

@@ -113,7 +113,7 @@ def test_publish_leaves_out_rows_of_customers_ledgered_with_the_keyed_hash(tmp_p
     w = _working(tmp_path / "w.duckdb", 4)
     con = duckdb.connect(str(w))
     key = privacy.prepare(con)
-    privacy.ensure_ledgers(con)
+    privacy.ensure_ledgers(con, erased_at=True)
     con.execute("insert into raw.erasure_ledger values (?, now())", [key.identifier_hash(" 1 ")])
     con.close()
     counts = publish(w, tmp_path / "pub.duckdb", run_id="r1")
