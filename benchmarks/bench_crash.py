@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.update(TEST_ENV)
 
-    from segmint.generate import generate
+    from segmint.sample import generate
 
     work = Path(tempfile.mkdtemp(prefix="segmint-crash-"))
     root = work / "root"

@@ -314,7 +314,7 @@ def main() -> None:
     else:
         landing = args.landing
         if landing is None:
-            from segmint.generate import generate
+            from segmint.sample import generate
 
             landing = Path(tempfile.mkdtemp(prefix="bench_forecast_")) / "landing"
             generate(landing, customers=args.customers, days=args.days, seed=args.seed)

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from segmint.generate import generate
+from segmint.sample import generate
 
 RESULTS = Path(__file__).resolve().parent / "results" / "generate.json"
 

@@ -64,8 +64,8 @@ def build_warehouse(
     """Generate landing files, ingest them and build the marts the models read."""
     from dbt.cli.main import dbtRunner
 
-    from segmint.generate import generate
     from segmint.ingest import ingest
+    from segmint.sample import generate
 
     landing, warehouse = workdir / "landing", workdir / "segmint.duckdb"
     workdir.mkdir(parents=True, exist_ok=True)

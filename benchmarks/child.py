@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _generate(args: argparse.Namespace) -> dict[str, Any]:
-    from segmint.generate import generate
+    from segmint.sample import generate
 
     started = time.time()
     rows = generate(args.out, args.customers, args.days, seed=args.seed, fmt=args.fmt)

@@ -15,12 +15,14 @@ import dagster as dg
 from rich.console import Console
 from rich.table import Table
 
-from segmint.activation.files import pid_alive
 from segmint.errors import SegmintError
+from segmint.fs import pid_alive
 from segmint.settings import Settings
 from segmint.warehouse import WarehouseBusy, exclusive_use
 
 PID_TAG = "segmint/pid"
+# Dagster run statuses of a run that is (or may still be) executing steps.
+RUNNING_STATUSES = ("STARTING", "STARTED", "CANCELING")
 
 DAGSTER_YAML = """\
 # Written by segmint. One writer at a time: every DuckDB-writing step takes the
@@ -131,6 +133,45 @@ def _watch(instance: dg.DagsterInstance, run_id: str, stop: threading.Event, con
             if page is not None and page.records:
                 cursor = page.cursor
             stop.wait(0.5)
+
+
+def running_pipeline_runs(settings: Settings) -> list[str]:
+    """Dagster runs of this warehouse that are executing, described for a message.
+
+    Reads the instance `segmint run` uses (<warehouse dir>/dagster). A run tagged with the
+    pid of its `segmint run` process counts while that process lives (a killed one is
+    released by the next `segmint run`); a run without the tag (started from the Dagster
+    UI or a schedule) counts while Dagster says it is starting, started or canceling.
+    `segmint forget` refuses to erase while this lists any run.
+    """
+    home = settings.warehouse.resolve().parent / "dagster"
+    if not home.is_dir():
+        return []
+    try:
+        instance = dg.DagsterInstance.from_config(str(home))
+    except Exception as exc:  # a broken instance must not let an erasure race a run
+        raise SegmintError(
+            f"cannot read the pipeline run history in {home} ({type(exc).__name__}), so "
+            "cannot tell whether a run is in progress. Nothing was erased; fix or remove "
+            "that folder, then retry."
+        ) from None
+    found: list[str] = []
+    try:
+        statuses = [dg.DagsterRunStatus(s) for s in RUNNING_STATUSES]
+        for record in instance.get_run_records(filters=dg.RunsFilter(statuses=statuses)):
+            run = record.dagster_run
+            pid = run.tags.get(PID_TAG)
+            if pid is not None and pid.isdigit() and not pid_alive(int(pid)):
+                continue
+            who = (
+                f"pid {pid}"
+                if pid
+                else "started outside `segmint run`; if it is dead, terminate it in the UI"
+            )
+            found.append(f"run {run.run_id[:8]} ({run.status.value.lower()}, {who})")
+    finally:
+        instance.dispose()
+    return found
 
 
 def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:

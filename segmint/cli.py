@@ -1,7 +1,15 @@
-"""The `segmint` command line: generate, ingest, run, status, sql, ui, audiences, forget."""
+"""The `segmint` command line: generate, ingest, run, status, sql, ui, audiences, forget.
+
+The composition root: the one segmint module that may import orchestration (run, ui and
+forget use orchestration.runner). Each command imports the modules it runs inside its body,
+on purpose, so that `segmint --help` or `segmint sql` does not pay for Dagster (about 1.5 s
+to import), numpy / pyarrow / pydantic (about 0.5 s) it never uses; none of these imports
+hides a cycle (tests/test_import_layers.py checks the layers).
+"""
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import sys
@@ -11,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -83,7 +92,7 @@ def generate(
     dirt_rate: Annotated[float, typer.Option(help="Share of deliberately dirty rows")] = 0.002,
 ) -> None:
     """Write realistic sample raw data (the five contract tables) to a landing folder."""
-    from segmint.generate import generate as run_generate
+    from segmint.sample import generate as run_generate
 
     if fmt not in ("csv", "parquet"):
         raise SegmintError(f"unknown format {fmt!r}: use csv or parquet")
@@ -204,8 +213,6 @@ def sql(
     finally:
         con.close()
     if fmt == "csv":
-        import csv
-
         writer = csv.writer(sys.stdout)
         writer.writerow(cols)
         writer.writerows(rows)
@@ -391,14 +398,15 @@ def forget(
 
     Refuses while a pipeline run holds the warehouse (exit code 75: retry later).
     """
-    from rich.markup import escape
-
+    from orchestration.runner import running_pipeline_runs
     from segmint.erasure import EXIT_RUN_IN_PROGRESS, RunInProgressError
     from segmint.erasure import forget as run_forget
 
     s = _settings(warehouse=warehouse)
     try:
-        report = run_forget(s, customer_id=customer_id, email=email)
+        report = run_forget(
+            s, customer_id=customer_id, email=email, live_runs=lambda: running_pipeline_runs(s)
+        )
     except RunInProgressError as exc:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_RUN_IN_PROGRESS) from None

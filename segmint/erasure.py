@@ -10,16 +10,17 @@
      marts (incl. the snapshot) and ml, matching by column: customer_id, customer_key,
      email, order_id, anonymous_id; quarantine rows are also matched on their text (a
      malformed row may carry the email in any column);
-   - records the erasure without personal data: raw.erasure_ledger gets sha256 of each
-     customer_id (one row per erased customer, the table dbt's customer_targeting and the
-     activation exports read), raw.erasure_identifiers gets sha256 of each of their order
-     ids (identifier_kind 'order_id') and anonymous ids (identifier_kind 'anonymous_id').
+   - records the erasure without personal data: raw.erasure_ledger gets the keyed hash
+     (segmint.privacy) of each customer_id (one row per erased customer, the table dbt's
+     customer_targeting and the activation exports read), raw.erasure_identifiers gets the
+     keyed hash of each of their order ids (identifier_kind 'order_id') and anonymous ids
+     (identifier_kind 'anonymous_id').
      Ingest drops rows carrying any of them if an old file is loaded again (quarantined
      with reason erased_customer and values blanked): orders and customers by customer_id,
-     order_items by order_id, anonymous events by anonymous_id. Every hash is lower-case
-     hex sha256 of the trimmed id, `identifier_hash` in Python = `sha256(trim(id))` in SQL.
+     order_items by order_id, anonymous events by anonymous_id. Every hash is
+     `HashKey.identifier_hash` of the trimmed id (`privacy.keyed_sql` in SQL).
      A companion table rather than more rows in erasure_ledger: that table's contract is
-     one row per erased customer and customer_targeting joins sha256(customer_id) to it,
+     one row per erased customer and customer_targeting joins keyed_hash(customer_id) to it,
      so an order or device id spelled like some customer_id would flag the wrong person;
    - purges activation history (segmint.activation.purge_erased): per-run members, holdout
      assignments, removed and holdout memberships (never sent, nothing to withdraw).
@@ -31,11 +32,12 @@
    warehouse, leaving out those pending membership rows.
 
 It refuses (RunInProgressError, `segmint forget` exits 75) while a pipeline run holds the
-warehouse: when the DuckDB file is locked by another process, or when the Dagster instance
-of the warehouse (<warehouse dir>/dagster, as orchestration.runner sets DAGSTER_HOME) has a
-run executing (a `segmint run` whose process, tagged segmint/pid, is alive, or a run
-started from the Dagster UI). Steps of a run open the file one at a time, so the lock alone
-would let an erasure slip in between two steps and a later step write the person back.
+warehouse: when the DuckDB file is locked by another process, when another segmint process
+holds the warehouse's exclusive-use lock, or when `live_runs` (given by the caller: the CLI
+passes orchestration.runner.running_pipeline_runs, which reads the warehouse's Dagster
+instance) names a run executing. Steps of a run open the file one at a time, so the file
+lock alone would let an erasure slip in between two steps and a later step write the
+person back.
 
 Aggregates without customer columns (daily_demand, cohort_retention, segment profiles)
 are not personal data; the next run rebuilds them without the person. Export files
@@ -44,42 +46,35 @@ already delivered belong to their destination and are not touched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from segmint.activation.files import pid_alive, write_json_atomic
+from segmint import privacy
+from segmint.activation.state import purge_erased
+from segmint.catalog import has_table, list_tables, table_columns
 from segmint.errors import SegmintError
-from segmint.ingest import ERASURE_IDENTIFIERS, ERASURE_LEDGER, identifier_hash
+from segmint.fs import write_json_atomic
+from segmint.privacy import ERASURE_IDENTIFIERS, ERASURE_LEDGER, keyed_sql
 from segmint.settings import Settings
-from segmint.warehouse import (
-    WarehouseBusy,
-    exclusive_use,
-    publish,
-)
+from segmint.warehouse import WarehouseBusy, exclusive_use, publish
 
 # Layers cleaned in the transaction (activation has its own purge, see purge_erased).
 ERASE_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml")
 # Bookkeeping tables: no personal data, never deleted from.
-KEEP_TABLES = frozenset(
-    {("raw", "load_ledger"), ("raw", "erasure_ledger"), ("raw", "erasure_identifiers")}
-)
-LEDGER = ERASURE_LEDGER
-IDENTIFIERS = ERASURE_IDENTIFIERS
-# Dagster run statuses of a run that is (or may still be) executing steps.
-RUNNING_STATUSES = ("STARTING", "STARTED", "CANCELING")
+KEEP_TABLES = frozenset({("raw", "load_ledger"), *privacy.LEDGER_TABLES})
 EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: try again later
+
+# What tells whether a pipeline run of the warehouse is executing: descriptions of the live
+# runs, [] when none (the CLI passes orchestration.runner.running_pipeline_runs).
+LiveRuns = Callable[[], list[str]]
 
 
 class RunInProgressError(SegmintError):
     """The warehouse is in use by a pipeline run (or another writer): retry later."""
-
-
-def customer_id_hash(customer_id: str) -> str:
-    """What the ledger stores: lower-case hex SHA-256 of the trimmed customer_id."""
-    return identifier_hash(customer_id)
 
 
 @dataclass
@@ -114,39 +109,6 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _base_tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tuple[str, str]]:
-    marks = ",".join("?" for _ in schemas)
-    rows = con.execute(
-        f"""
-        select table_schema, table_name from information_schema.tables
-        where table_catalog = current_database() and table_type = 'BASE TABLE'
-          and table_schema in ({marks})
-        order by 1, 2
-        """,
-        list(schemas),
-    ).fetchall()
-    return [(s, t) for s, t in rows]
-
-
-def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = ? and table_name = ? "
-        "order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return {str(n): str(t) for n, t in rows}
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def _text(column: str) -> str:
     return f"trim(cast({_q(column)} as varchar))"
 
@@ -155,8 +117,8 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
     """Fill temp tables _erase_ids / _erase_emails / _erase_orders / _erase_anon."""
     con.execute("create or replace temp table _erase_ids (erase_id varchar)")
     con.execute("create or replace temp table _erase_emails (erase_email varchar)")
-    has_raw = _has_table(con, "raw", "customers")
-    has_q = _has_table(con, "quarantine", "customers")
+    has_raw = has_table(con, "raw", "customers")
+    has_q = has_table(con, "quarantine", "customers")
     if customer_id is not None:
         con.execute("insert into _erase_ids values (trim(?))", [customer_id])
     if email is not None:
@@ -191,7 +153,7 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
     )
     con.execute("create or replace temp table _erase_orders (erase_order varchar)")
     for schema in ("raw", "quarantine"):
-        if _has_table(con, schema, "orders"):
+        if has_table(con, schema, "orders"):
             con.execute(
                 f"""
                 insert into _erase_orders
@@ -202,7 +164,7 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
             )
     # Anonymous ids seen with this person and with nobody else: their own devices.
     con.execute("create or replace temp table _erase_anon (erase_anon varchar)")
-    if _has_table(con, "raw", "events"):
+    if has_table(con, "raw", "events"):
         con.execute(
             """
             insert into _erase_anon
@@ -221,7 +183,8 @@ def _conditions(schema: str, columns: dict[str, str]) -> list[str]:
     if "customer_id" in names:
         out.append(f"{_text(names['customer_id'])} in (select erase_id from _erase_ids)")
     if "customer_key" in names:
-        out.append(f"{_text(names['customer_key'])} in (select sha256(erase_id) from _erase_ids)")
+        keys = f"select {keyed_sql('erase_id')} from _erase_ids"
+        out.append(f"{_text(names['customer_key'])} in ({keys})")
     if "email" in names:
         out.append(f"lower({_text(names['email'])}) in (select erase_email from _erase_emails)")
     if "order_id" in names:
@@ -259,51 +222,9 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def running_pipeline_runs(settings: Settings) -> list[str]:
-    """Dagster runs of this warehouse that are executing, described for a message.
-
-    Reads the instance `segmint run` uses (<warehouse dir>/dagster). A run tagged with the
-    pid of its `segmint run` process counts while that process lives (a killed one is
-    released by the next `segmint run`); a run without the tag (started from the Dagster
-    UI or a schedule) counts while Dagster says it is starting, started or canceling.
-    """
-    home = settings.warehouse.resolve().parent / "dagster"
-    if not home.is_dir():
-        return []
-    import dagster as dg
-
-    from orchestration.runner import PID_TAG
-
-    try:
-        instance = dg.DagsterInstance.from_config(str(home))
-    except Exception as exc:  # a broken instance must not let an erasure race a run
-        raise SegmintError(
-            f"cannot read the pipeline run history in {home} ({type(exc).__name__}), so "
-            "cannot tell whether a run is in progress. Nothing was erased; fix or remove "
-            "that folder, then retry."
-        ) from None
-    found: list[str] = []
-    try:
-        statuses = [dg.DagsterRunStatus(s) for s in RUNNING_STATUSES]
-        for record in instance.get_run_records(filters=dg.RunsFilter(statuses=statuses)):
-            run = record.dagster_run
-            pid = run.tags.get(PID_TAG)
-            if pid is not None and pid.isdigit() and not pid_alive(int(pid)):
-                continue
-            who = (
-                f"pid {pid}"
-                if pid
-                else "started outside `segmint run`; if it is dead, terminate it in the UI"
-            )
-            found.append(f"run {run.run_id[:8]} ({run.status.value.lower()}, {who})")
-    finally:
-        instance.dispose()
-    return found
-
-
-def _refuse_during_run(settings: Settings) -> None:
+def _refuse_during_run(settings: Settings, live_runs: LiveRuns) -> None:
     """Raise RunInProgressError when a pipeline run of this warehouse is executing."""
-    runs = running_pipeline_runs(settings)
+    runs = live_runs()
     if runs:
         raise RunInProgressError(
             f"a pipeline run is in progress on {settings.warehouse} ({', '.join(runs)}); "
@@ -322,9 +243,17 @@ def _republish(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) 
 
 
 def forget(
-    settings: Settings, customer_id: str | None = None, email: str | None = None
+    settings: Settings,
+    customer_id: str | None = None,
+    email: str | None = None,
+    *,
+    live_runs: LiveRuns,
 ) -> ErasureReport:
-    """Erase one person (by customer_id or email) from the warehouse and the published file."""
+    """Erase one person (by customer_id or email) from the warehouse and the published file.
+
+    `live_runs` lists the pipeline runs of this warehouse that are executing (asked before
+    and again while holding the warehouse): any run refuses the erasure.
+    """
     if (customer_id is None) == (email is None):
         raise SegmintError("give exactly one of --customer-id or --email")
     if customer_id is not None and not customer_id.strip():
@@ -334,12 +263,12 @@ def forget(
 
     # Checked before taking the lock (probing must not block a live run's next step) and
     # again while holding it (a run that started in between).
-    _refuse_during_run(settings)
+    _refuse_during_run(settings, live_runs)
     if not settings.warehouse.exists():
         raise SegmintError(f"no warehouse at {settings.warehouse}: nothing to erase")
     try:
         with exclusive_use(settings.warehouse, "segmint forget"):
-            return _forget_locked(settings, customer_id, email)
+            return _forget_locked(settings, customer_id, email, live_runs)
     except WarehouseBusy as exc:
         raise RunInProgressError(
             f"{exc}: a pipeline run or another erasure is in progress. Nothing was erased; "
@@ -347,10 +276,13 @@ def forget(
         ) from None
 
 
-def _forget_locked(settings: Settings, customer_id: str | None, email: str | None) -> ErasureReport:
+def _forget_locked(
+    settings: Settings, customer_id: str | None, email: str | None, live_runs: LiveRuns
+) -> ErasureReport:
     con = _connect(settings.warehouse)
     try:
-        _refuse_during_run(settings)
+        _refuse_during_run(settings, live_runs)
+        privacy.prepare(con)
         now = datetime.now(UTC).replace(tzinfo=None)
         con.begin()
         try:
@@ -373,29 +305,42 @@ def _erase(
     con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str | None, now: datetime
 ) -> ErasureReport:
     """Delete, record and purge inside the caller's transaction; returns what it did."""
-    con.execute("create schema if not exists raw")
-    con.execute(f"create table if not exists {LEDGER} (customer_id_hash varchar)")
-    con.execute(f"alter table {LEDGER} add column if not exists erased_at timestamp")
-    con.execute(
-        f"create table if not exists {IDENTIFIERS} "
-        "(identifier_kind varchar, identifier_hash varchar, erased_at timestamp)"
-    )
+    privacy.ensure_ledgers(con, erased_at=True)
     _collect(con, customer_id, email)
-    rows = con.execute("select sha256(erase_id) from _erase_ids order by 1").fetchall()
+    rows = con.execute(f"select {keyed_sql('erase_id')} from _erase_ids order by 1").fetchall()
     hashes = [str(r[0]) for r in rows]
     report = ErasureReport(customer_id_hashes=hashes)
     known = {
         str(r[0])
         for r in con.execute(
-            f"select lower(customer_id_hash) from {LEDGER} where customer_id_hash is not null"
+            f"select lower(customer_id_hash) from {ERASURE_LEDGER} "
+            "where customer_id_hash is not null"
         ).fetchall()
     }
     report.already_erased = bool(hashes) and set(hashes) <= known
+    report.deleted = _delete_rows(con)
+    if not hashes and not report.deleted:
+        raise SegmintError("no customer and no row found with that email")
+    report.identifiers_recorded = _record(con, now)
+    report.activation_purged = purge_erased(con, transaction=False)
+    if has_table(con, "activation", "audience_membership"):
+        (pending,) = con.execute(
+            """
+            select count(*) from activation.audience_membership
+            where customer_id in (select erase_id from _erase_ids)
+            """
+        ).fetchone()
+        report.pending_removals = int(pending)
+    return report
 
-    for schema, table in _base_tables(con, ERASE_SCHEMAS):
+
+def _delete_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Delete the person's rows from every base table of ERASE_SCHEMAS; rows per table."""
+    deleted: dict[str, int] = {}
+    for schema, table in list_tables(con, ERASE_SCHEMAS, base_only=True):
         if (schema, table) in KEEP_TABLES:
             continue
-        conditions = _conditions(schema, _columns(con, schema, table))
+        conditions = _conditions(schema, table_columns(con, schema, table))
         if not conditions:
             continue
         row = con.execute(
@@ -404,15 +349,19 @@ def _erase(
         ).fetchone()
         n = int(row[0]) if row else 0
         if n:
-            report.deleted[f"{schema}.{table}"] = n
-    if not hashes and not report.deleted:
-        raise SegmintError("no customer and no row found with that email")
+            deleted[f"{schema}.{table}"] = n
+    return deleted
+
+
+def _record(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, int]:
+    """Add the person's hashes to the ledgers; new identifier hashes per kind."""
     con.execute(
         f"""
-        insert into {LEDGER} (customer_id_hash, erased_at)
-        select sha256(erase_id), ? from _erase_ids
-        where sha256(erase_id) not in (
-            select lower(customer_id_hash) from {LEDGER} where customer_id_hash is not null)
+        insert into {ERASURE_LEDGER} (customer_id_hash, erased_at)
+        select h, ? from (select {keyed_sql("erase_id")} as h from _erase_ids)
+        where h not in (
+            select lower(customer_id_hash) from {ERASURE_LEDGER}
+            where customer_id_hash is not null)
         """,
         [now],
     )
@@ -420,33 +369,22 @@ def _erase(
     # order_items and anonymous events, which carry no customer_id.
     new_ids = con.execute(
         f"""
-        insert into {IDENTIFIERS} (identifier_kind, identifier_hash, erased_at)
+        insert into {ERASURE_IDENTIFIERS} (identifier_kind, identifier_hash, erased_at)
         select distinct x.kind, x.h, ?::timestamp from (
-            select 'order_id' as kind, sha256(trim(erase_order)) as h from _erase_orders
+            select 'order_id' as kind, {keyed_sql("erase_order")} as h from _erase_orders
             where nullif(trim(erase_order), '') is not null
             union all
-            select 'anonymous_id', sha256(trim(erase_anon)) from _erase_anon
+            select 'anonymous_id', {keyed_sql("erase_anon")} from _erase_anon
             where nullif(trim(erase_anon), '') is not null
         ) x
         where not exists (
-            select 1 from {IDENTIFIERS} i
+            select 1 from {ERASURE_IDENTIFIERS} i
             where i.identifier_kind = x.kind and lower(i.identifier_hash) = x.h)
         returning identifier_kind
         """,
         [now],
     ).fetchall()
+    recorded: dict[str, int] = {}
     for (kind,) in new_ids:
-        report.identifiers_recorded[kind] = report.identifiers_recorded.get(kind, 0) + 1
-
-    from segmint.activation import purge_erased
-
-    report.activation_purged = purge_erased(con, transaction=False)
-    if _has_table(con, "activation", "audience_membership"):
-        (pending,) = con.execute(
-            """
-            select count(*) from activation.audience_membership
-            where sha256(customer_id) in (select sha256(erase_id) from _erase_ids)
-            """
-        ).fetchone()
-        report.pending_removals = int(pending)
-    return report
+        recorded[kind] = recorded.get(kind, 0) + 1
+    return recorded

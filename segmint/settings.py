@@ -39,7 +39,6 @@ class Settings(BaseSettings):
     churn_horizon_days: int = Field(90, description="Churn = no purchase within this many days")
     forecast_horizon_days: int = Field(90, description="Days ahead to forecast")
     holdout_salt: str = Field("segmint", description="Salt of the audience holdout hash")
-    churn_history_cutoffs: int = Field(3, description="Earlier cutoffs stacked for churn training")
     segment_k_min: int = Field(3, description="Fewest segments to try")
     segment_k_max: int = Field(10, description="Most segments to try")
     segment_bootstrap: int = Field(10, description="Bootstrap resamples for segment stability")

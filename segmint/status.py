@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from segmint.catalog import has_table, list_tables
 from segmint.errors import SegmintError
 from segmint.settings import Settings
-from segmint.warehouse import connect, list_tables
+from segmint.warehouse import connect
 
 
 def collect_status(s: Settings) -> list[Table]:
@@ -16,11 +17,7 @@ def collect_status(s: Settings) -> list[Table]:
     tables: list[Table] = []
     with connect(s.warehouse, read_only=True) as con:
         ledger = Table("table", "files", "read", "loaded", "quarantined", "refused", title="loaded")
-        has_ledger = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'load_ledger'"
-        ).fetchone()[0]
-        if has_ledger:
+        if has_table(con, "raw", "load_ledger"):
             for row in con.execute(
                 """
                 select table_name, count(*), sum(rows_read), sum(rows_loaded),
@@ -35,11 +32,7 @@ def collect_status(s: Settings) -> list[Table]:
             (n,) = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
             built.add_row(schema, name, f"{n:,}")
         tables.append(built)
-        has_runs = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'activation' and table_name = 'audience_runs'"
-        ).fetchone()[0]
-        if has_runs:
+        if has_table(con, "activation", "audience_runs"):
             exports = Table("audience", "destination", "status", "sent", "file", title="exports")
             for row in con.execute(
                 """

@@ -186,7 +186,7 @@ def load_golden() -> dict:
 def _fresh_run(root: Path) -> Path:
     """Run the pipeline once on the shared test sample under `root`; the working file."""
     from orchestration.runner import run_pipeline
-    from segmint.generate import generate
+    from segmint.sample import generate
     from tests.conftest import SAMPLE, TEST_ENV, make_settings
 
     os.environ.update(TEST_ENV)

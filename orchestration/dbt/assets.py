@@ -19,6 +19,7 @@ from pydantic import Field
 
 from orchestration.dbt.project import dbt_project, prepare_manifest
 from orchestration.resources import WRITER_POOL, WarehouseResource
+from segmint.privacy import prepare_file
 
 if dbt_project.preparer is not None:
     dbt_project.prepare_if_dev()
@@ -108,6 +109,7 @@ def run_dbt(
 ) -> Iterator[Any]:
     """Run dbt for the selected nodes, then attach row counts to every materialization."""
     warehouse.export_env()
+    prepare_file(warehouse.db)  # the identifier hash key's pads, read by the keyed_hash macro
     args = [command, "--vars", json.dumps(dbt_vars(warehouse))]
     if full_refresh:
         args.append("--full-refresh")

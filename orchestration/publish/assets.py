@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.resources import WRITER_POOL, WarehouseResource
-from segmint.activation.files import write_json_atomic
+from segmint.fs import write_json_atomic
 from segmint.warehouse import publish as publish_snapshot
 
 

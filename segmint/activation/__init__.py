@@ -1,44 +1,40 @@
 """Activation: audiences over marts.customer_targeting -> holdouts, deltas, exports, syncs.
 
-Entry points (every function takes a DuckDB connection; nothing global):
-- load_audiences / validate_audiences / get_audience: read and check audience YAML files
-  (and dbt models tagged `audience`) against the real columns of customer_targeting.
-- preview_audience: counts and a masked sample, no state change.
-- export_audience: one audience to one destination (file formats or a Postgres table),
-  full or delta; run_audience: every destination of an audience.
-- compute_holdout_readout: activation.holdout_readout for every successful export.
-- last_runs, purge_erased: status listing and erasure clean-up of activation tables.
+The rooms, in the order of an export run:
+- targeting: the table audiences select from (customer_targeting) and AudienceError;
+- audience: audience definitions (YAML files, dbt models tagged `audience`), validated;
+- conditions: the condition tree of an audience, checked and compiled to SQL;
+- selection: who a run selects (consent and erasure via segmint.privacy), the holdout,
+  adds and removes; preview_audience;
+- formats: each destination's file layout (formats/<vendor>.py) and the Postgres sync;
+- identity: normalisation and hashing of identifiers as the ad platforms specify;
+- delivery: files written atomically plus a manifest, or one Postgres transaction;
+- state: the activation tables, commit_state after delivery, purge_erased;
+- export: export_audience / run_audience, the entry points that run the rooms in order;
+- readout: activation.holdout_readout for every successful export.
+
+Every function takes a DuckDB connection; nothing global.
 """
 
 from segmint.activation.audience import (
     FORMATS,
-    TARGETING,
     Audience,
-    AudienceError,
     Destination,
     check_audience,
     get_audience,
     load_audience_file,
     load_audiences,
     load_dbt_audiences,
-    targeting_columns,
     validate_audiences,
 )
 from segmint.activation.conditions import compile_condition
-from segmint.activation.export import (
-    ELIGIBLE,
-    AudiencePreview,
-    ExportResult,
-    export_audience,
-    holdout_bucket,
-    preview_audience,
-    run_audience,
-)
+from segmint.activation.export import export_audience, run_audience
 from segmint.activation.readout import compute_holdout_readout
-from segmint.activation.state import ensure_activation_schema, last_runs, purge_erased
+from segmint.activation.selection import AudiencePreview, holdout_bucket, preview_audience
+from segmint.activation.state import ExportResult, ensure_activation_schema, last_runs, purge_erased
+from segmint.activation.targeting import TARGETING, AudienceError, targeting_columns
 
 __all__ = [
-    "ELIGIBLE",
     "FORMATS",
     "TARGETING",
     "Audience",

@@ -17,9 +17,9 @@ from typing import Any
 
 import duckdb
 
-from segmint.activation.audience import AudienceError
 from segmint.activation.conditions import quote_ident
 from segmint.activation.state import SCHEMA, ensure_activation_schema, utcnow
+from segmint.activation.targeting import AudienceError
 
 Z95 = 1.959963984540054
 

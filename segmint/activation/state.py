@@ -1,19 +1,23 @@
 """Tables of schema `activation`: export runs, membership (current and per run), holdout.
 
 No contact data is stored here: customers are identified by customer_id and the
-pseudonymous customer_key only.
+pseudonymous customer_key only. commit_state moves the state of one export forward in one
+transaction, after its delivery succeeded; purge_erased drops erased customers' rows.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from segmint import privacy
+from segmint.privacy import keyed_sql, load_erased_hashes
+
 SCHEMA = "activation"
-# Written by segmint forget: lower-case hex sha256 of each erased trimmed customer_id.
-ERASURE_LEDGER = "raw.erasure_ledger"
 
 DDL = (
     f"create schema if not exists {SCHEMA}",
@@ -106,6 +110,55 @@ DDL = (
 )
 
 
+@dataclass
+class ExportResult:
+    """What one export or sync did: a row of activation.audience_runs (also the Dagster
+    metadata of an audience asset)."""
+
+    run_id: str
+    audience: str
+    destination: str
+    format: str
+    mode: str
+    status: str = "running"
+    as_of_date: date | None = None
+    matched: int = 0
+    members: int = 0
+    holdout: int = 0
+    exported: int = 0
+    added: int = 0
+    removed: int = 0
+    removed_erased: int = 0
+    skipped_no_identifier: int = 0
+    excluded_no_consent: int = 0
+    excluded_erased: int = 0
+    files: list[Path] = field(default_factory=list)
+    manifest: Path | None = None
+    checksum: str | None = None
+    target: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        """The integer counters."""
+        return {k: v for k, v in asdict(self).items() if isinstance(v, int) and k != "status"}
+
+    def metadata(self) -> dict[str, Any]:
+        """JSON-friendly summary (no personal data): counts, files, checksum."""
+        return {
+            "run_id": self.run_id,
+            "audience": self.audience,
+            "destination": self.destination,
+            "format": self.format,
+            "mode": self.mode,
+            "status": self.status,
+            "as_of_date": self.as_of_date.isoformat() if self.as_of_date else None,
+            **self.counts(),
+            "files": [str(p) for p in self.files],
+            "manifest": str(self.manifest) if self.manifest else None,
+            "checksum": self.checksum,
+            "target": self.target,
+        }
+
+
 def ensure_activation_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create schema activation and its tables when missing."""
     for statement in DDL:
@@ -135,34 +188,6 @@ def last_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def has_erasure_ledger(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether raw.erasure_ledger exists (ingest creates it; absent in a bare connection)."""
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_catalog = current_database() "
-        "and table_schema = 'raw' and table_name = 'erasure_ledger'"
-    ).fetchone()
-    return bool(row and row[0])
-
-
-def load_erased_hashes(con: duckdb.DuckDBPyConnection) -> int:
-    """Fill temp table _segmint_erased(h) with the ledger's customer id hashes; returns rows.
-
-    The ledger holds lower-case hex sha256 of the trimmed customer_id (see segmint.erasure),
-    so `sha256(customer_id) in (select h from _segmint_erased)` tells an erased customer.
-    """
-    con.execute("create or replace temp table _segmint_erased (h varchar)")
-    if has_erasure_ledger(con):
-        con.execute(
-            f"""
-            insert into _segmint_erased
-            select distinct lower(customer_id_hash) from {ERASURE_LEDGER}
-            where customer_id_hash is not null
-            """
-        )
-    row = con.execute("select count(*) from _segmint_erased").fetchone()
-    return int(row[0]) if row else 0
-
-
 # Rows of erased customers that go at once. A current exported membership (active, not in
 # the holdout) stays until an export has processed its removal for that destination (the
 # export then deletes it), so a Postgres sync can still delete the synced row.
@@ -186,7 +211,7 @@ def purge_erased_rows(con: duckdb.DuckDBPyConnection) -> int:
             where customer_id in (
                 select d.customer_id
                 from (select distinct customer_id from {SCHEMA}.{table}) d
-                where sha256(d.customer_id) in (select h from _segmint_erased)
+                where {keyed_sql("d.customer_id")} in (select h from _segmint_erased)
             ){extra}
             """
         ).fetchone()
@@ -206,6 +231,8 @@ def purge_erased(con: duckdb.DuckDBPyConnection, transaction: bool = True) -> in
     owns the transaction (segmint forget purges inside its own).
     """
     ensure_activation_schema(con)
+    if transaction:
+        privacy.prepare(con)
     if not load_erased_hashes(con):
         con.execute("drop table if exists _segmint_erased")
         return 0
@@ -221,3 +248,121 @@ def purge_erased(con: duckdb.DuckDBPyConnection, transaction: bool = True) -> in
         raise
     con.execute("drop table if exists _segmint_erased")
     return total
+
+
+# --------------------------------------------------------------------------- commit
+
+
+def _record_members(con: duckdb.DuckDBPyConnection, run: str, aud: str, dest: str) -> None:
+    """The run's member snapshot, and erased removals dropped from the membership."""
+    con.execute(
+        f"""
+        insert into {SCHEMA}.audience_run_members
+        select ?, ?, ?, customer_id, customer_key, in_holdout from _segmint_members
+        """,
+        [run, aud, dest],
+    )
+    con.execute(
+        f"""
+        delete from {SCHEMA}.audience_membership
+        where audience = ? and destination = ?
+          and customer_id in (select customer_id from _segmint_removed where erased)
+        """,
+        [aud, dest],
+    )
+
+
+def _update_membership(
+    con: duckdb.DuckDBPyConnection, run: str, aud: str, dest: str, now: datetime
+) -> None:
+    """Mark leavers removed, refresh members still (or again) in, insert newcomers."""
+    con.execute(
+        f"""
+        update {SCHEMA}.audience_membership
+        set status = 'removed', run_id = ?, updated_at = ?
+        where audience = ? and destination = ? and status = 'active'
+          and customer_id not in (select customer_id from _segmint_members)
+        """,
+        [run, now, aud, dest],
+    )
+    con.execute(
+        f"""
+        update {SCHEMA}.audience_membership as m
+        set status = 'active',
+            in_holdout = s.in_holdout,
+            customer_key = s.customer_key,
+            run_id = ?,
+            updated_at = ?,
+            member_since = case when m.status = 'removed' then ? else m.member_since end
+        from _segmint_members s
+        where m.audience = ? and m.destination = ? and m.customer_id = s.customer_id
+        """,
+        [run, now, now, aud, dest],
+    )
+    con.execute(
+        f"""
+        insert into {SCHEMA}.audience_membership
+        select ?, ?, s.customer_id, s.customer_key, ?, ?, 'active', s.in_holdout, ?
+        from _segmint_members s
+        where s.customer_id not in (
+            select customer_id from {SCHEMA}.audience_membership
+            where audience = ? and destination = ?
+        )
+        """,
+        [aud, dest, run, now, now, aud, dest],
+    )
+
+
+def _finish_run(con: duckdb.DuckDBPyConnection, result: ExportResult, now: datetime) -> None:
+    """The run's counts, file and checksum; status success."""
+    con.execute(
+        f"""
+        update {SCHEMA}.audience_runs
+        set status = 'success', finished_at = ?, members = ?, holdout = ?, exported = ?,
+            added = ?, removed = ?, removed_erased = ?, skipped_no_identifier = ?,
+            excluded_no_consent = ?, excluded_erased = ?, file = ?, checksum = ?, manifest = ?
+        where run_id = ?
+        """,
+        [
+            now,
+            result.members,
+            result.holdout,
+            result.exported,
+            result.added,
+            result.removed,
+            result.removed_erased,
+            result.skipped_no_identifier,
+            result.excluded_no_consent,
+            result.excluded_erased,
+            str(result.files[0]) if result.files else result.target,
+            result.checksum,
+            str(result.manifest) if result.manifest else None,
+            result.run_id,
+        ],
+    )
+
+
+def commit_state(
+    con: duckdb.DuckDBPyConnection,
+    result: ExportResult,
+    holdout_share: float,
+    now: datetime,
+) -> None:
+    """Record a delivered export from the selection's temp tables (caller's transaction):
+    member snapshot, membership, new holdout assignments, erased leftovers, run counts."""
+    aud, dest, run = result.audience, result.destination, result.run_id
+    _record_members(con, run, aud, dest)
+    _update_membership(con, run, aud, dest, now)
+    con.execute(
+        f"""
+        insert into {SCHEMA}.audience_holdout
+        select ?, customer_id, in_holdout, bucket, ?, ?, ?
+        from _segmint_members
+        where new_assignment
+        """,
+        [aud, holdout_share, run, now],
+    )
+    # Leftovers of erased customers in any audience (history, holdout rows) go in the same
+    # transaction; _segmint_members never holds them (ELIGIBLE checks the ledger).
+    purge_erased_rows(con)
+    _finish_run(con, result, now)

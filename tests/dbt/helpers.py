@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
+from segmint import privacy
 from segmint.contract import EVENT_TYPES, RAW_META_COLUMNS, TABLES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,9 +57,10 @@ def insert_raw(
 
 
 def make_warehouse(path: Path, data: dict[str, list[dict[str, Any]]]) -> Path:
-    """A DuckDB file with all five raw tables (empty unless given rows)."""
+    """A DuckDB file with all five raw tables (empty unless given rows) and the hash key."""
     with duckdb.connect(str(path)) as con:
         create_raw_tables(con)
+        privacy.prepare(con)  # the hash key's pads, read by the keyed_hash macro
         for table, rows in data.items():
             insert_raw(con, table, rows)
     return path

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 from datetime import datetime, time, timedelta
 
 import pytest
 
+from segmint.privacy import HASH_KEY_ENV, load_key
 from tests.dbt.helpers import END, LOADED_AT, DbtProject, synthetic_shop
 
 CUSTOMER_360_COLUMNS = [
@@ -230,7 +233,18 @@ def test_customer_count_reconciles_and_keys_are_pseudonyms(built_shop: DbtProjec
     )
     rows = built_shop.query("select customer_id, customer_key from marts.customer_360")
     assert len(rows) == len({r[0] for r in rows})
-    assert all(k == hashlib.sha256(c.encode()).hexdigest() for c, k in rows)
+    # customer_key is the keyed hash (dbt macro keyed_hash = Python's hmac), not plain sha256.
+    key = load_key(built_shop.warehouse)
+    expected = {
+        c: hmac.new(
+            bytes.fromhex(os.environ[HASH_KEY_ENV]),
+            hashlib.sha256(c.strip(" ").encode()).hexdigest().encode(),
+            hashlib.sha256,
+        ).hexdigest()
+        for c, _ in rows
+    }
+    assert all(k == expected[c] == key.identifier_hash(c) for c, k in rows)
+    assert not any(k == hashlib.sha256(c.encode()).hexdigest() for c, k in rows)
     only_orders = built_shop.query(
         "select gender, age, frequency from marts.customer_360 where customer_id = 'C_ORDERS_ONLY'"
     )

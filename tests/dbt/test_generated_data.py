@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from segmint.generate import generate
 from segmint.ingest import ingest
+from segmint.sample import generate
 from tests.dbt.helpers import DbtProject
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from segmint.activation.files import file_sha256, pid_alive
+from segmint.fs import file_sha256, pid_alive
 from segmint.warehouse import read_manifest, verify_published
 from tests.reliability.conftest import REPO, SEGMINT, copy_root, pipeline, segmint_env
 
@@ -33,8 +33,8 @@ pytestmark = pytest.mark.timeout(1800)  # waits for the shared run, then kills a
 
 SEED = 20260601
 TEST_DELAYS = (0.0, 10.0)  # seconds after the first step started: ingest, checks, dbt
-EXPORT_TEMP = re.compile(r"^\..+\.tmp-(\d+)-[0-9a-f]+$")  # segmint/activation/files.py
-PUBLISH_TEMP = re.compile(r"^.+\.tmp-(\d+)(\.wal)?$")  # segmint/warehouse.py publish()
+EXPORT_TEMP = re.compile(r"^\..+\.tmp-(\d+)-[0-9a-f]+$")  # segmint/fs.py
+PUBLISH_TEMP = re.compile(r"^.+\.tmp-(\d+)(\.wal)?$")  # segmint/warehouse/snapshot.py publish()
 
 
 def _run_ids(home: Path) -> list[str]:

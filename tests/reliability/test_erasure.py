@@ -3,7 +3,7 @@ of the working warehouse and from the published file, leaves everyone else alone
 hash only, and an old file delivered again does not bring them back.
 
 "The person" is every row that carries one of their identifiers in any text column:
-customer_id, customer_key (sha256 of it), an email or phone of theirs, one of their order
+customer_id, customer_key (its keyed hash), an email or phone of theirs, one of their order
 ids, or an anonymous id seen with them and nobody else. The scan covers every table and
 view of every schema, not only the ones forget knows about.
 
@@ -28,8 +28,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from segmint.erasure import EXIT_RUN_IN_PROGRESS, forget
-from segmint.ingest import identifier_hash
+from orchestration.runner import running_pipeline_runs
+from segmint.erasure import EXIT_RUN_IN_PROGRESS
+from segmint.erasure import forget as forget_with
+from segmint.privacy import load_key
 from segmint.warehouse import read_manifest, verify_published
 from tests.conftest import make_settings
 from tests.reliability.conftest import copy_root, pipeline, segmint
@@ -56,7 +58,13 @@ class Person:
 
 
 def _sha(value: str) -> str:
+    """Plain sha256 hex: what ledgers and customer_key held before hashes were keyed."""
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def forget(settings, **person):
+    """segmint forget as the CLI calls it: refusing while a pipeline run is executing."""
+    return forget_with(settings, **person, live_runs=lambda: running_pipeline_runs(settings))
 
 
 def identify(db: Path, customer_id: str) -> Person:
@@ -82,7 +90,8 @@ def identify(db: Path, customer_id: str) -> Person:
             "select anonymous_id from raw.events where anonymous_id is not null "
             "and customer_id is not null group by 1 having bool_and(customer_id = $1)"
         )
-    return Person({customer_id}, emails, phones, {_sha(customer_id)}, orders, anon)
+    key = load_key(db).identifier_hash(customer_id)
+    return Person({customer_id}, emails, phones, {key}, orders, anon)
 
 
 def relations(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...] | None = None) -> list:
@@ -106,7 +115,7 @@ def hits(db: Path, person: Person, base_only: bool = False) -> dict[str, int]:
             if schema == "temp" or (base_only and type_ != "BASE TABLE"):
                 continue
             if f"{schema}.{table}" in LEDGERS:
-                # Hold sha256 of the ids by design (= customer_key); checked on their own.
+                # Hold keyed hashes of the ids by design (= customer_key); checked apart.
                 continue
             cols = [
                 r[0]
@@ -311,12 +320,15 @@ def test_ledger_holds_hashes_and_no_personal_data(erasure) -> None:
     people = erasure["people"].values()
     expected = set().union(*(p.keys for p in people))
     assert {r[0] for r in rows} == expected and len(rows) == len(erasure["people"])
+    # Keyed: a guessable id cannot be found by hashing candidates with plain sha256.
+    plain = {_sha(i) for p in people for i in p.ids}
+    assert not plain & {r[0] for r in rows}
     assert all(r[1] is not None for r in rows)
     for person in people:
         text = repr(rows).lower()
         assert not any(v.lower() in text for v in person.ids | person.emails | person.phones)
-    # Their order ids and anonymous ids: hashes only (Python sha256 of the trimmed id =
-    # DuckDB sha256(trim(id))), one row per identifier, with the kind of identifier.
+    # Their order ids and anonymous ids: hashes only (Python's keyed hash of the trimmed
+    # id = the SQL one forget used), one row per identifier, with the kind of identifier.
     with duckdb.connect(str(db), read_only=True) as con:
         cols = [r[0] for r in con.execute("describe raw.erasure_identifiers").fetchall()]
         ids = con.execute(
@@ -326,6 +338,7 @@ def test_ledger_holds_hashes_and_no_personal_data(erasure) -> None:
     orders = set().union(*(p.orders for p in people))
     anon = set().union(*(p.anon for p in people))
     assert orders and anon
+    identifier_hash = load_key(db).identifier_hash
     assert sorted((k, h) for k, h, _ in ids) == sorted(
         [("order_id", identifier_hash(o)) for o in orders]
         + [("anonymous_id", identifier_hash(a)) for a in anon]

@@ -3,7 +3,7 @@
 
 select
     customer_id,
-    {{ sha256('customer_id') }} as customer_key,
+    {{ keyed_hash('customer_id') }} as customer_key,
     birth_date,
     gender,
     country,

@@ -33,7 +33,7 @@ unioned as (
 
 select
     unioned.customer_id,
-    {{ sha256('unioned.customer_id') }} as customer_key,
+    {{ keyed_hash('unioned.customer_id') }} as customer_key,
     profiles.customer_id is not null as has_profile,
     profiles.signup_at,
     order_customers.first_order_at,

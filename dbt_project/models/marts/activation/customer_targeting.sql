@@ -127,7 +127,7 @@ joined as (
         on customers.customer_id = churn_ranked.customer_id
         and churn_ranked.score_rank = 1
     left join erased
-        on {{ sha256('customers.customer_id') }} = erased.customer_id_hash
+        on {{ keyed_hash('customers.customer_id') }} = erased.customer_id_hash
 
 )
 

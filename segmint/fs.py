@@ -1,8 +1,9 @@
-"""Atomic export files: temp file in the same folder, fsync, rename, fsync the folder.
+"""Atomic files: temp file in the same folder, fsync, rename (or link), fsync the folder.
 
 A reader (or a crash) sees either no file or the complete file, never a partial one.
 Temp files are hidden (`.<name>.tmp-<pid>-<token>`); ones left by a killed process are
-swept before the next export into the same folder.
+swept before the next write into the same folder (sweep_stale_temps). Used by exports,
+the published snapshot, manifests and the identifier hash key.
 """
 
 from __future__ import annotations
@@ -47,12 +48,16 @@ class AtomicFile:
         self.bytes: int = 0
 
 
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+
+
 @contextlib.contextmanager
 def atomic_file(path: Path) -> Iterator[tuple[IO[bytes], AtomicFile]]:
     """Yield a binary handle on a temp file; on success fsync it and rename it to `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+    tmp = _temp_path(path)
     info = AtomicFile(path)
     fh = open(tmp, "xb")  # noqa: SIM115 - closed in both branches below
     try:
@@ -77,6 +82,32 @@ def write_json_atomic(path: Path, payload: Any) -> str:
         fh.write(b"\n")
     assert info.sha256 is not None
     return info.sha256
+
+
+def create_once(path: Path, data: bytes, mode: int = 0o600) -> bool:
+    """Create `path` holding `data` unless it exists; True when this call created it.
+
+    The complete file appears at once or not at all (temp file, fsync, hard link, fsync the
+    folder): two processes racing see one winner, and the loser reads the winner's bytes,
+    never a half-written file. The temp file is created with `mode` (no wider moment).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_path(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # fails when path exists: no overwrite, unlike rename
+        except FileExistsError:
+            return False
+        fsync_dir(path.parent)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def pid_alive(pid: int) -> bool:

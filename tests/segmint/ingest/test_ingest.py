@@ -21,9 +21,9 @@ from segmint.ingest import (
     IngestError,
     discover,
     ensure_schema,
-    identifier_hash,
     ingest,
 )
+from segmint.privacy import keyed_sql, prepare
 
 NOW = datetime(2024, 6, 1, 12, 0, 0)
 ORDERS_HEADER = "order_id,customer_id,ordered_at,status,total_amount,discount_amount\n"
@@ -382,7 +382,10 @@ def test_erased_customers_are_quarantined_without_their_values(tmp_path: Path, w
     )
     con = duckdb.connect(str(wh.parent.mkdir(parents=True) or wh))
     ensure_schema(con)
-    con.execute("INSERT INTO raw.erasure_ledger VALUES (?)", [hashlib.sha256(b"co1").hexdigest()])
+    key = prepare(con)
+    con.execute(
+        "INSERT INTO raw.erasure_ledger (customer_id_hash) VALUES (?)", [key.identifier_hash("co1")]
+    )
     con.close()
     report = ingest(land, wh, now=NOW)
     assert_balanced(report)
@@ -396,8 +399,8 @@ def test_erased_customers_are_quarantined_without_their_values(tmp_path: Path, w
 
 def test_erased_orders_items_and_anonymous_events_are_suppressed(tmp_path: Path, wh: Path):
     # order_items carry only order_id, anonymous events only anonymous_id: both are kept
-    # out through raw.erasure_identifiers (sha256 of the trimmed id, hashed in Python here
-    # and compared with DuckDB's sha256 in ingest), counted as quarantined (reconciled).
+    # out through raw.erasure_identifiers (keyed hash of the trimmed id, hashed in Python
+    # here and compared with the SQL hash in ingest), counted as quarantined (reconciled).
     land = tmp_path / "landing"
     orders_csv(land / "orders.csv", "o1", "o2")
     write(
@@ -439,13 +442,17 @@ def test_erased_orders_items_and_anonymous_events_are_suppressed(tmp_path: Path,
     )
     con = duckdb.connect(str(wh.parent.mkdir(parents=True) or wh))
     ensure_schema(con)
-    con.execute("INSERT INTO raw.erasure_ledger VALUES (?)", [identifier_hash("co1")])
+    key = prepare(con)
+    identifier_hash = key.identifier_hash
+    con.execute(
+        "INSERT INTO raw.erasure_ledger (customer_id_hash) VALUES (?)", [identifier_hash("co1")]
+    )
     con.executemany(
         "INSERT INTO raw.erasure_identifiers VALUES (?, ?, now())",
         [["order_id", identifier_hash(" o1")], ["anonymous_id", identifier_hash("anon-x ")]],
     )
     (same,) = con.execute(
-        "SELECT sha256(trim(' anon-x ')) = ?", [identifier_hash("anon-x")]
+        f"SELECT {keyed_sql('?')} = ?", [" anon-x ", identifier_hash("anon-x")]
     ).fetchone()
     con.close()
     assert same
@@ -497,7 +504,7 @@ def test_crash_mid_file_leaves_nothing(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated crash after raw and quarantine inserts")
 
-    monkeypatch.setattr("segmint.ingest._ledger_insert", boom)
+    monkeypatch.setattr("segmint.ingest.load.ledger_insert", boom)
     with pytest.raises(RuntimeError, match="simulated crash"):
         ingest(land, wh, now=NOW)
     monkeypatch.undo()

@@ -9,6 +9,7 @@ import duckdb
 import psycopg
 import pytest
 
+import segmint.activation.formats.postgres as pg_module
 from segmint.activation import AudienceError, export_audience
 from segmint.activation.audience import audience_from_mapping
 from tests.postgres_server import PostgresInstance, postgres_server
@@ -146,8 +147,6 @@ def test_failed_sync_rolls_back_and_keeps_state(pg: PostgresInstance, monkeypatc
     export_audience(con, aud, "postgres", mode="delta", dsn=pg.dsn)
     before = pg_rows(pg, "public.vips_atomic")
     load(con, [row(i) for i in range(1, 8)])  # k6, k7 join
-
-    import segmint.activation.postgres as pg_module
 
     original = pg_module._pg_value
     calls = {"n": 0}

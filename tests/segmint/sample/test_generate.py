@@ -12,7 +12,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-import segmint.generate as gen
+import segmint.sample.writing as gen
 from segmint.contract import TABLES
 
 CUSTOMERS, DAYS = 300, 120

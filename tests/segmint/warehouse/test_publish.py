@@ -5,19 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from segmint.warehouse import (
-    WarehouseBusy,
-    exclusive_use,
-    publish,
-    read_manifest,
-    verify_published,
-)
+from segmint import privacy
+from segmint.warehouse import publish, read_manifest, verify_published
 
 
 def _working(path: Path, n: int) -> Path:
@@ -56,7 +50,7 @@ def test_failed_publish_keeps_previous_snapshot(tmp_path: Path, monkeypatch) -> 
     def boom(*_a, **_k):
         raise OSError("disk full")
 
-    monkeypatch.setattr("segmint.warehouse.fsync_dir", boom)
+    monkeypatch.setattr("segmint.warehouse.snapshot.fsync_dir", boom)
     with pytest.raises(OSError):
         publish(w, pub, run_id="bad")
     assert read_manifest(pub) == {"marts.customer_360": 5}
@@ -102,7 +96,8 @@ def test_publish_leaves_out_rows_of_erased_customers(tmp_path: Path) -> None:
         "select range::varchar customer_id, 'winback' audience from range(4)"
     )
     con.execute("create table raw.erasure_ledger (customer_id_hash varchar)")
-    # The ledger's hash: lower-case hex sha256 of the trimmed id (upper case here on purpose).
+    # A ledger row written before hashes were keyed: sha256 hex of the trimmed id (upper
+    # case here on purpose). Publish migrates it to the keyed hash before filtering.
     con.execute("insert into raw.erasure_ledger select upper(sha256('2'))")
     con.close()
     counts = publish(w, tmp_path / "pub.duckdb", run_id="r1")
@@ -114,50 +109,23 @@ def test_publish_leaves_out_rows_of_erased_customers(tmp_path: Path) -> None:
     assert verify_published(tmp_path / "pub.duckdb") == {}
 
 
-HOLD = """
-import sys, time
-from pathlib import Path
-from segmint.warehouse import exclusive_use
-with exclusive_use(Path(sys.argv[1]), "segmint forget"):
-    Path(sys.argv[2]).touch()
-    time.sleep(float(sys.argv[3]))
-"""
-
-
-def _hold(warehouse: Path, seconds: float) -> subprocess.Popen:
-    ready = warehouse.with_name("ready")
-    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(warehouse), str(ready), str(seconds)])
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "holder did not start"
-        time.sleep(0.05)
-    return proc
-
-
-def test_exclusive_use_refuses_or_waits_for_the_holder(tmp_path: Path) -> None:
-    """A run waits for an erasure in progress (and says so); with no wait it is refused."""
-    warehouse = tmp_path / "wh" / "segmint.duckdb"
-    holder = _hold(warehouse, 3.0)
-    try:
-        busy = pytest.raises(WarehouseBusy, match=r"in use by segmint forget \(pid \d+\)")
-        with busy, exclusive_use(warehouse, "segmint run"):
-            pass
-        told: list[str] = []
-        started = time.monotonic()
-        with exclusive_use(warehouse, "segmint run", wait_seconds=60, on_wait=told.append):
-            waited = time.monotonic() - started
-    finally:
-        holder.wait(timeout=60)
-    assert waited > 1.0 and told == [f"segmint forget (pid {holder.pid})"]
-    # Released on exit: the next user gets it at once.
-    with exclusive_use(warehouse, "segmint run"):
-        pass
-
-
-def test_exclusive_use_is_released_when_the_holder_is_killed(tmp_path: Path) -> None:
-    warehouse = tmp_path / "segmint.duckdb"
-    holder = _hold(warehouse, 600)
-    holder.kill()
-    holder.wait(timeout=60)
-    with exclusive_use(warehouse, "segmint run"):
-        pass
+def test_publish_leaves_out_rows_of_customers_ledgered_with_the_keyed_hash(tmp_path: Path) -> None:
+    w = _working(tmp_path / "w.duckdb", 4)
+    con = duckdb.connect(str(w))
+    key = privacy.prepare(con)
+    privacy.ensure_ledgers(con, erased_at=True)
+    con.execute("insert into raw.erasure_ledger values (?, now())", [key.identifier_hash(" 1 ")])
+    con.close()
+    counts = publish(w, tmp_path / "pub.duckdb", run_id="r1")
+    assert counts == {"marts.customer_360": 3}
+    with duckdb.connect(str(tmp_path / "pub.duckdb"), read_only=True) as pub:
+        ids = {r[0] for r in pub.execute("select customer_id from marts.customer_360").fetchall()}
+        schemas = {r[0] for r in pub.execute("select schema_name from duckdb_schemas()").fetchall()}
+    assert ids == {"0", "2", "3"}
+    # The identifier hash key (its HMAC pads) stays in the working warehouse.
+    assert "_segmint" in schemas  # the manifest
+    with duckdb.connect(str(tmp_path / "pub.duckdb"), read_only=True) as pub:
+        tables = pub.execute(
+            "select table_name from information_schema.tables where table_schema = '_segmint'"
+        ).fetchall()
+    assert tables == [("manifest",)]

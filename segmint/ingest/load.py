@@ -1,0 +1,177 @@
+"""The ingest run: every landing file loaded atomically (raw + quarantine + ledger) or
+refused or skipped, one file at a time on one connection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from segmint import privacy
+from segmint.contract import FILE_SUFFIXES, TABLES, Table
+from segmint.ingest.discovery import scan
+from segmint.ingest.ledger import already_loaded, ensure_schema, ledger_insert, wall_clock
+from segmint.ingest.report import (
+    IGNORED,
+    LOADED,
+    REFUSED,
+    SKIPPED,
+    FileResult,
+    IngestError,
+    IngestReport,
+    Progress,
+    Refused,
+    safe_message,
+)
+from segmint.ingest.stage_csv import stage_csv
+from segmint.ingest.stage_json import stage_json
+from segmint.ingest.stage_parquet import stage_parquet
+from segmint.ingest.staging import cleanup, file_stats
+from segmint.ingest.validation import validate_and_load
+
+STAGERS = {"csv": stage_csv, "json": stage_json, "parquet": stage_parquet}
+
+
+def _utc_naive(ts: datetime) -> datetime:
+    """A datetime as naive UTC."""
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(UTC).replace(tzinfo=None)
+    return ts
+
+
+def _ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: Table,
+    now: datetime,
+    erasure: frozenset[str] = frozenset(),
+) -> FileResult:
+    """Load one file atomically (raw + quarantine + ledger) or refuse/skip it."""
+    started = wall_clock()
+    fmt = FILE_SUFFIXES[path.suffix.lower()]
+    name = str(path.resolve())
+    try:
+        stats = file_stats(path)
+    except OSError as exc:
+        message = f"{path.name} refused: cannot read file ({exc.strerror}); nothing loaded"
+        result = FileResult(table.name, name, None, 0, 0, 0, REFUSED, message, fmt)
+        ledger_insert(con, result, started)
+        return result
+    if already_loaded(con, stats.sha256, table.name):
+        return FileResult(
+            table.name,
+            name,
+            stats.sha256,
+            0,
+            0,
+            0,
+            SKIPPED,
+            f"{path.name}: same content already loaded",
+            fmt,
+        )
+    cleanup(con)
+    try:
+        # Staging (read + parse into temp tables) writes nothing persistent.
+        staged = STAGERS[fmt](con, path, table, stats)
+        con.begin()
+        try:
+            read, loaded, quarantined, suppressed = validate_and_load(
+                con, table, name, stats.sha256, now, now, erasure
+            )
+            erased = f" ({suppressed} of erased people, values blanked)" if suppressed else ""
+            parts = [
+                f"{path.name}: {read} rows read, {loaded} loaded, {quarantined} quarantined"
+                + erased
+            ]
+            result = FileResult(
+                table.name,
+                name,
+                stats.sha256,
+                read,
+                loaded,
+                quarantined,
+                LOADED,
+                "; ".join(parts + staged.notes),
+                fmt,
+                suppressed,
+            )
+            ledger_insert(con, result, started)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        return result
+    except Refused as exc:
+        message = f"{path.name} refused: {exc}; nothing loaded"
+    except duckdb.Error as exc:
+        reason = safe_message(str(exc))
+        message = f"{path.name} refused: could not load {fmt} file ({reason}); nothing loaded"
+    finally:
+        cleanup(con)
+    result = FileResult(table.name, name, stats.sha256, 0, 0, 0, REFUSED, message, fmt)
+    ledger_insert(con, result, started)
+    return result
+
+
+def _connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse read-write with a user-facing error when it is locked."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(warehouse))
+    except duckdb.IOException as exc:
+        raise IngestError(f"cannot open warehouse {warehouse}: {safe_message(str(exc))}") from exc
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = true")  # staging rowid = file order
+    return con
+
+
+def ingest(
+    landing: Path,
+    warehouse: Path,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> IngestReport:
+    """Load every landing file into raw.* / quarantine.* and return what happened."""
+    landing, warehouse = Path(landing), Path(warehouse)
+    if not landing.is_dir():
+        raise IngestError(f"landing folder not found: {landing}")
+    found, ignored = scan(landing)
+    now = _utc_naive(now) if now is not None else wall_clock()
+    report = IngestReport(str(landing), str(warehouse))
+    todo = [(path, TABLES[t]) for t in TABLES for path in found[t]]
+    con = _connect(warehouse)
+    try:
+        ensure_schema(con)
+        privacy.prepare(con)
+        if not found["orders"]:
+            has_orders = con.execute("SELECT count(*) FROM raw.orders").fetchone()[0]
+            if not has_orders:
+                raise IngestError(
+                    f"no orders file found in {landing} (expected orders.csv, "
+                    "orders_*.csv|.parquet|.jsonl or files in an orders/ folder)"
+                )
+        # Only segmint forget writes the erasure ledgers, and never during an ingest.
+        erasure = privacy.erasure_kinds(con)
+        if progress:
+            progress("ingest", 0, len(todo))
+        for i, (path, table) in enumerate(todo, start=1):
+            report.files.append(_ingest_file(con, path, table, now, erasure))
+            if progress:
+                progress(f"{table.name}: {path.name}", i, len(todo))
+        for path in ignored:
+            report.files.append(
+                FileResult(
+                    None,
+                    str(path),
+                    None,
+                    0,
+                    0,
+                    0,
+                    IGNORED,
+                    f"{path.name}: matches no table (name or folder) or format",
+                )
+            )
+    finally:
+        con.close()
+    return report

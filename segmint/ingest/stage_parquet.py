@@ -1,0 +1,43 @@
+"""Stage a Parquet file: every column cast to text (nested types as JSON text)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from segmint.contract import Table
+from segmint.ingest.report import Refused, safe_message
+from segmint.ingest.sql import lit, q
+from segmint.ingest.staging import FileStats, Staged, check_required, match_columns, src_select
+
+_NESTED_TYPE = re.compile(r"^(STRUCT|MAP|UNION|JSON)\b|\[\d*\]$")
+
+
+def stage_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, table: Table, stats: FileStats
+) -> Staged:
+    """Stage a Parquet file: every column cast to text (nested types as JSON text)."""
+    src = f"read_parquet({lit(str(path))}, file_row_number=true)"
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()
+    except duckdb.Error as exc:
+        raise Refused(f"unreadable Parquet file ({safe_message(str(exc))})") from exc
+    names = [(r[0], str(r[1])) for r in described if r[0] != "file_row_number"]
+    positions, extra = match_columns(table, [n for n, _ in names])
+    check_required(table, set(positions), "parquet")
+    exprs: dict[str, str] = {}
+    for col, i in positions.items():
+        name, dtype = names[i]
+        exprs[col] = f"to_json({q(name)})" if _NESTED_TYPE.search(dtype) else q(name)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ing_src AS
+        SELECT file_row_number + 1 AS _line, NULL::VARCHAR AS _malformed,
+               {src_select(table, exprs)}
+        FROM {src}
+        """
+    )
+    notes = [f"ignored extra column(s): {', '.join(extra)}"] if extra else []
+    return Staged(notes)
