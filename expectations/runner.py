@@ -29,7 +29,7 @@ from great_expectations.data_context.types.base import (
 from expectations import SUITES
 from expectations.common import Severity, SuiteContext, severity_of
 from expectations.gx_duckdb import DuckDBDatasource, connection_string, engine_kwargs
-from segmint.warehouse import PII_COLUMNS
+from segmint.privacy import PII_COLUMNS
 
 # Rows of a failed row-query kept in its failure details.
 UNEXPECTED_ROWS_SHOWN = 5
