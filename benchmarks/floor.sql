@@ -279,7 +279,11 @@ with
 universe as (
     select
         u.customer_id,
-        sha256(u.customer_id) as customer_key,
+        -- the keyed identifier hash (segmint.privacy): HMAC-SHA256 with the warehouse's pads
+        sha256(
+            (select opad from _segmint.hash_key)
+            || unhex(sha256((select ipad from _segmint.hash_key) || encode(sha256(trim(u.customer_id)))))
+        ) as customer_key,
         least(profiles.signup_at, firsts.first_order_at) as exists_from
     from (
         select customer_id from f_customers
