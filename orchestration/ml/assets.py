@@ -7,7 +7,6 @@ import dagster as dg
 from pydantic import Field
 
 from ml.churn import ChurnParams, train_and_score_churn
-from ml.features import label_query
 from ml.forecast import ForecastParams, run_forecasting
 from ml.segmentation import PreviousSegmentation, SegmentationParams, segment
 from orchestration.io import (
@@ -157,7 +156,7 @@ class ChurnConfig(dg.Config):
 def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: WarehouseResource):
     """Train on earlier cutoffs, evaluate on the latest labelled window, score everyone now."""
     history = read_frame(warehouse.path, "select * from marts.customer_360_history")
-    labels = read_frame(warehouse.path, label_query(config.horizon_days))
+    labels = read_frame(warehouse.path, "select * from marts.churn_labels")
     current = read_frame(warehouse.path, "select * from marts.customer_360")
     runs = read_optional(
         warehouse.path,
