@@ -6,7 +6,6 @@ Entry points (every function takes a DuckDB connection; nothing global):
 - preview_audience: counts and a masked sample, no state change.
 - export_audience: one audience to one destination (file formats or a Postgres table),
   full or delta; run_audience: every destination of an audience.
-- compute_holdout_readout: activation.holdout_readout for every successful export.
 - last_runs, purge_erased: status listing and erasure clean-up of activation tables.
 """
 
@@ -34,7 +33,6 @@ from segmint.activation.export import (
     preview_audience,
     run_audience,
 )
-from segmint.activation.readout import compute_holdout_readout
 from segmint.activation.state import ensure_activation_schema, last_runs, purge_erased
 
 __all__ = [
@@ -48,7 +46,6 @@ __all__ = [
     "ExportResult",
     "check_audience",
     "compile_condition",
-    "compute_holdout_readout",
     "ensure_activation_schema",
     "export_audience",
     "get_audience",
