@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ml.churn import ChurnParams, train_and_score_churn  # noqa: E402
-from ml.features import label_query  # noqa: E402
 from ml.segmentation import SegmentationParams, segment  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "models.json"
@@ -96,7 +95,7 @@ def build_warehouse(
         "--vars",
         json.dumps({"churn_horizon_days": horizon, "history_cutoffs": 3}),
     ]
-    selection = ["--select", "+customer_360 +customer_360_history +fct_orders"]
+    selection = ["--select", "+customer_360 +customer_360_history +churn_labels"]
     for command in (["seed"], ["run", *selection]):
         result = dbtRunner().invoke([*command, *common])
         if not result.success:
@@ -105,12 +104,12 @@ def build_warehouse(
     return warehouse
 
 
-def read_frames(warehouse: Path, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def read_frames(warehouse: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """customer_360, customer_360_history and churn labels, as the lead's assets read them."""
     with duckdb.connect(str(warehouse)) as con:
         current = con.execute("select * from marts.customer_360").df()
         history = con.execute("select * from marts.customer_360_history").df()
-        labels = con.execute(label_query(horizon)).df()
+        labels = con.execute("select * from marts.churn_labels").df()
     return current, history, labels
 
 
@@ -176,7 +175,7 @@ def main() -> None:
             args.orders_only,
         )
     build_s = time.perf_counter() - t0
-    current, history, labels = read_frames(warehouse, args.horizon)
+    current, history, labels = read_frames(warehouse)
     _log(f"read {len(current)} customers, {len(history)} history rows, {len(labels)} labels")
 
     result: dict[str, Any] = {

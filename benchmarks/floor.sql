@@ -2,7 +2,7 @@
 -- from the same raw.* tables the dbt project reads. `python -m benchmarks` runs this on a
 -- copy of the ingested warehouse and compares its time with the dbt stage's.
 --
--- It follows dbt_project/macros/customer_features.sql (one cutoff: the as-of date) and
+-- It follows dbt_project/models/intermediate/customers/int_customer_* (one cutoff: the as-of date) and
 -- models/marts/transactional/daily_demand.sql: the same dedupe (latest load wins), cleaning,
 -- sessionization, windows, RFM quintiles and revenue allocation. What it leaves out is what
 -- the floor does not need: views, the intermediate/mart tables nobody asked for

@@ -361,38 +361,6 @@ def check_point_in_time(history: pd.DataFrame, tolerance_days: int = 1) -> None:
         raise LeakageError("features computed after their cutoff: " + "; ".join(problems))
 
 
-def label_query(
-    horizon_days: int,
-    history_table: str = "marts.customer_360_history",
-    orders_table: str = "marts.fct_orders",
-    current_table: str = "marts.customer_360",
-) -> str:
-    """Portable SQL: churn label per (customer_id, cutoff_date) of the history table.
-
-    churned = 1 when the customer has no completed order with order_date in
-    (cutoff_date, cutoff_date + horizon_days]. Only cutoffs whose whole window is observed
-    (cutoff_date + horizon_days <= the as-of date of customer_360) are labelled.
-    """
-    h = int(horizon_days)
-    if h <= 0:
-        raise ValueError("horizon_days must be positive")
-    return f"""
-select
-    h.customer_id,
-    h.cutoff_date,
-    case when count(o.customer_id) = 0 then 1 else 0 end as churned
-from {history_table} as h
-left join {orders_table} as o
-    on o.customer_id = h.customer_id
-    and o.is_completed
-    and o.order_date > h.cutoff_date
-    and o.order_date <= h.cutoff_date + interval '{h}' day
-where h.cutoff_date + interval '{h}' day <= (select max(as_of_date) from {current_table})
-group by h.customer_id, h.cutoff_date
-order by h.cutoff_date, h.customer_id
-"""
-
-
 def frame_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     """The subset of columns present in the frame, in the given order."""
     return [c for c in columns if c in frame.columns]

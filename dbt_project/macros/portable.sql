@@ -94,3 +94,16 @@
 {% macro duckdb__type_double() -%}
     double
 {%- endmacro %}
+
+{#- The current time in UTC as a timestamp without time zone (how the warehouse stores times). -#}
+{% macro utc_now() -%}
+    {{ return(adapter.dispatch('utc_now', 'segmint')()) }}
+{%- endmacro %}
+
+{% macro default__utc_now() -%}
+    {{ dbt.current_timestamp_in_utc_backcompat() }}
+{%- endmacro %}
+
+{% macro duckdb__utc_now() -%}
+    timezone('UTC', now())
+{%- endmacro %}

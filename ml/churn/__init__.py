@@ -1,8 +1,8 @@
 """Churn scoring: point-in-time training on history cutoffs, calibrated gradient boosting.
 
 Definition: a customer churns at cutoff c when they make no completed purchase in
-(c, c + horizon_days]. Labels come from `features.label_query(horizon_days)` run against the
-warehouse (columns customer_id, cutoff_date, churned).
+(c, c + horizon_days]. Labels come from the dbt mart `marts.churn_labels` (columns
+customer_id, cutoff_date, churned).
 
 Eligibility: a (customer, cutoff) pair is a training/evaluation example when the customer
 has at least one completed order on or before the cutoff (frequency >= 1). Customers with

@@ -1,4 +1,4 @@
-"""Activation assets: one per audience (downstream of customer_targeting) and the readout."""
+"""Activation assets: one per audience (downstream of customer_targeting), then the dbt readout."""
 
 from pathlib import Path
 
@@ -6,17 +6,12 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
+from orchestration.dbt.assets import readout_after
 from orchestration.resources import WRITER_POOL, WarehouseResource
-from segmint.activation import (
-    compute_holdout_readout,
-    get_audience,
-    run_audience,
-    validate_audiences,
-)
+from segmint.activation import get_audience, run_audience, validate_audiences
 from segmint.settings import Settings
 
 TARGETING_KEY = dg.AssetKey(["marts", "customer_targeting"])
-READOUT_KEY = dg.AssetKey(["activation", "holdout_readout"])
 
 
 class AudienceExportConfig(dg.Config):
@@ -65,26 +60,11 @@ def _audience_asset(name: str, description: str, folder: Path) -> dg.AssetsDefin
 
 
 def build_activation_assets(settings: Settings) -> list[dg.AssetsDefinition]:
-    """One asset per valid audience file, plus the holdout readout after them."""
+    """One asset per valid audience file, then the holdout readout (dbt) after all of them.
+
+    The readout is there without audiences too: its table exists (empty) before any export.
+    """
     folder = settings.audiences.resolve()
-    if not folder.is_dir():
-        return []
-    audiences, _problems = validate_audiences(folder)
+    audiences = validate_audiences(folder)[0] if folder.is_dir() else []
     assets = [_audience_asset(a.name, a.description or "", folder) for a in audiences]
-
-    @dg.asset(
-        key=READOUT_KEY,
-        deps=[a.key for a in assets] + [dg.AssetKey(["marts", "fct_orders"])],
-        group_name="activation",
-        pool=WRITER_POOL,
-        description="Purchase rate and revenue per member, exported vs holdout, with 95% CIs.",
-    )
-    def holdout_readout(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        con = duckdb.connect(warehouse.path)
-        try:
-            rows = compute_holdout_readout(con)
-        finally:
-            con.close()
-        return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows)})
-
-    return [*assets, holdout_readout] if assets else []
+    return [*assets, readout_after([a.key for a in assets])]

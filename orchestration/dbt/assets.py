@@ -1,4 +1,5 @@
-"""dbt models as Dagster assets: models, incremental facts and snapshot in one step; targeting."""
+"""dbt models as Dagster assets: models, incremental facts and snapshot in one step; targeting;
+the holdout readout (after the audience exports)."""
 
 import json
 import os
@@ -13,6 +14,7 @@ from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
+    DbtProject,
     dbt_assets,
 )
 from pydantic import Field
@@ -26,6 +28,8 @@ if dbt_project.preparer is not None:
 prepare_manifest()
 
 TARGETING = "path:models/marts/activation tag:audience"
+# Built after the audience exports of a run (orchestration.activation wires those deps).
+READOUT = "holdout_readout"
 
 
 class SegmintTranslator(DagsterDbtTranslator):
@@ -38,6 +42,8 @@ class SegmintTranslator(DagsterDbtTranslator):
         rtype = dbt_resource_props["resource_type"]
         if rtype == "snapshot":
             return "snapshots"
+        if dbt_resource_props.get("schema") == "activation":
+            return "activation"
         fqn = dbt_resource_props.get("fqn", [])
         if "activation" in fqn or "audience" in dbt_resource_props.get("tags", []):
             return "targeting"
@@ -181,6 +187,7 @@ def dbt_models(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     select=TARGETING,
+    exclude=READOUT,
     dagster_dbt_translator=translator,
     name="dbt_targeting",
     pool=WRITER_POOL,
@@ -192,4 +199,46 @@ def dbt_targeting(
     yield from run_dbt(context, dbt, warehouse)
 
 
+class ReadoutTranslator(SegmintTranslator):
+    """SegmintTranslator that puts the holdout readout after the given assets."""
+
+    def __init__(self, upstream: list[dg.AssetKey]) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        self.upstream = upstream
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "model" and props["name"] == READOUT and self.upstream:
+            spec = spec.merge_attributes(deps=self.upstream)
+        return spec
+
+
+def readout_after(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """activation.holdout_readout (dbt), downstream of `upstream`: the run's audience exports.
+
+    The deps go in through the translator, so dagster-dbt builds the op's inputs with them
+    (AssetsDefinition.map_asset_specs adds the inputs but not their asset keys).
+    """
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        select=READOUT,
+        dagster_dbt_translator=ReadoutTranslator(upstream),
+        name="holdout_readout",
+        pool=WRITER_POOL,
+    )
+    def holdout_readout(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ):
+        """activation.holdout_readout: exported vs holdout members of every export, 95% CIs."""
+        yield from run_dbt(context, dbt, warehouse)
+
+    return holdout_readout
+
+
+# The readout is not listed: orchestration.activation adds it through readout_after().
 DBT_ASSETS = [dbt_models, dbt_targeting]

@@ -16,7 +16,6 @@ from matplotlib.figure import Figure
 from pydantic import Field
 
 from ml.churn import ChurnParams, ChurnResult, train_and_score_churn
-from ml.features import label_query
 from ml.forecast import ForecastParams, run_forecasting
 from ml.plots import churn as churn_plots
 from ml.plots import forecast as forecast_plots
@@ -228,7 +227,7 @@ def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: War
     """Train on earlier cutoffs, evaluate on the latest labelled window, score everyone now."""
     params = config.params(warehouse)
     history = read_frame(warehouse.path, "select * from marts.customer_360_history")
-    labels = read_frame(warehouse.path, label_query(params.horizon_days))
+    labels = read_frame(warehouse.path, "select * from marts.churn_labels")
     current = read_frame(warehouse.path, "select * from marts.customer_360")
     previous_drift = _previous_drift_profile(warehouse)
     result = train_and_score_churn(history, labels, current, params, previous_drift, run_at=_now())

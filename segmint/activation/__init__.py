@@ -10,8 +10,8 @@ The rooms, in the order of an export run:
 - identity: normalisation and hashing of identifiers as the ad platforms specify;
 - delivery: files written atomically plus a manifest, or one Postgres transaction;
 - state: the activation tables, commit_state after delivery, purge_erased;
-- export: export_audience / run_audience, the entry points that run the rooms in order;
-- readout: activation.holdout_readout for every successful export.
+- export: export_audience / run_audience, the entry points that run the rooms in order.
+(The holdout readout is a dbt model: dbt_project/models/marts/activation/holdout_readout.sql.)
 
 Every function takes a DuckDB connection; nothing global.
 """
@@ -29,7 +29,6 @@ from segmint.activation.audience import (
 )
 from segmint.activation.conditions import compile_condition
 from segmint.activation.export import export_audience, run_audience
-from segmint.activation.readout import compute_holdout_readout
 from segmint.activation.selection import AudiencePreview, holdout_bucket, preview_audience
 from segmint.activation.state import ExportResult, ensure_activation_schema, last_runs, purge_erased
 from segmint.activation.targeting import TARGETING, AudienceError, targeting_columns
@@ -44,7 +43,6 @@ __all__ = [
     "ExportResult",
     "check_audience",
     "compile_condition",
-    "compute_holdout_readout",
     "ensure_activation_schema",
     "export_audience",
     "get_audience",

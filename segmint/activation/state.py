@@ -81,32 +81,6 @@ DDL = (
         assigned_at timestamp not null
     )
     """,
-    f"""
-    create table if not exists {SCHEMA}.holdout_readout (
-        audience varchar not null,
-        destination varchar not null,
-        run_id varchar not null,
-        as_of_date date not null,
-        window_days integer not null,
-        window_end date not null,
-        window_complete boolean not null, -- orders data reaches window_end
-        exported_members bigint not null,
-        holdout_members bigint not null,
-        exported_purchasers bigint not null,
-        holdout_purchasers bigint not null,
-        exported_purchase_rate double,
-        holdout_purchase_rate double,
-        purchase_rate_uplift double,      -- exported - holdout
-        purchase_rate_ci_low double,      -- 95% normal approximation
-        purchase_rate_ci_high double,
-        exported_revenue_per_member double,
-        holdout_revenue_per_member double,
-        revenue_uplift double,            -- exported - holdout, per member
-        revenue_ci_low double,            -- 95% Welch / normal approximation
-        revenue_ci_high double,
-        computed_at timestamp not null
-    )
-    """,
 )
 
 

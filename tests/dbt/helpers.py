@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import random
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -87,8 +90,6 @@ class DbtProject:
             str(self.workdir / "logs"),
         ]
         if vars:
-            import json
-
             argv += ["--vars", json.dumps(vars)]
         old = os.environ.get("SEGMINT_WAREHOUSE")
         os.environ["SEGMINT_WAREHOUSE"] = str(self.warehouse)
@@ -137,6 +138,21 @@ class DbtProject:
                 f"select count(*), coalesce(sum(hash(row({exprs}))), 0)::varchar from {relation}"
             ).fetchone()
             return int(row[0]), str(row[1])
+
+
+@functools.cache
+def compiled_model_sql(model: str, vars_json: str = "{}") -> str:
+    """The SQL dbt compiles for `model`, with relations named "schema"."table" (no catalog).
+
+    For tests that run a model's real SQL over small frames in an in-memory DuckDB (create
+    the schemas and tables it reads, then execute this). Compiled once per process.
+    """
+    with tempfile.TemporaryDirectory(prefix="segmint-compile-") as tmp:
+        project = DbtProject(warehouse=Path(tmp) / "compiled.duckdb", workdir=Path(tmp))
+        result = project.run("compile", "--quiet", "--select", model, vars=json.loads(vars_json))
+        nodes = [r.node for r in result.result.results if r.node.name == model]
+        assert len(nodes) == 1, f"dbt compile --select {model} gave {len(nodes)} nodes"
+        return nodes[0].compiled_code.replace('"compiled".', "")
 
 
 def _failures(result: dbtRunnerResult) -> list[str]:

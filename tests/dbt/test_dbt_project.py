@@ -83,6 +83,18 @@ FCT_ORDERS_COLUMNS = [
     "is_completed",
 ]
 
+# The customer feature models: each feature computed once, keyed (customer_id, cutoff_date).
+FEATURE_MODELS = [
+    "int_customer_cutoffs",
+    "int_customer_universe",
+    "int_customer_demographics",
+    "int_customer_orders",
+    "int_customer_categories",
+    "int_customer_rfm",
+    "int_customer_engagement",
+]
+FEATURE_RELATIONS = [f"intermediate.{m}" for m in [*FEATURE_MODELS, "int_customer_features"]]
+
 # Marts and intermediate tables whose rows must not depend on how they were built.
 BUILT_RELATIONS = [
     "staging.stg_raw__events",
@@ -93,6 +105,7 @@ BUILT_RELATIONS = [
     "intermediate.int_events_sessionized",
     "intermediate.int_customer_daily_activity",
     "intermediate.int_as_of",
+    *FEATURE_RELATIONS,
     "marts.fct_orders",
     "marts.fct_order_items",
     "marts.fct_sessions",
@@ -104,11 +117,15 @@ BUILT_RELATIONS = [
     "marts.dim_customers",
     "marts.customer_360",
     "marts.customer_360_history",
+    "marts.churn_labels",
 ]
 
+# (The int_customer_* models hold every customer at every cutoff, including those unknown
+# by then, so new customers after the as-of date add rows there: not listed.)
 AS_OF_RELATIONS = [
     "marts.customer_360",
     "marts.customer_360_history",
+    "marts.churn_labels",
     "marts.customer_order_metrics",
     "marts.customer_rfm",
     "marts.customer_engagement",
@@ -284,6 +301,92 @@ def test_history_cutoffs_are_horizon_steps_before_as_of(built_shop: DbtProject):
     }
     assert cutoffs <= {as_of - timedelta(days=90 * k) for k in (1, 2, 3)}
     assert as_of - timedelta(days=90) in cutoffs
+
+
+def test_each_feature_is_a_table_keyed_by_customer_and_cutoff(built_shop: DbtProject):
+    built_shop.run("ls", "--resource-type", "model", "--output", "json", "--quiet")
+    manifest = json.loads((built_shop.workdir / "target" / "manifest.json").read_text())
+    models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    for name in FEATURE_MODELS:
+        assert models[name]["config"]["materialized"] == "table", name
+    customers = built_shop.scalar("select count(*) from intermediate.int_customers_unioned")
+    cutoffs = built_shop.scalar("select count(*) from intermediate.int_customer_cutoffs")
+    assert cutoffs == 4  # as-of + history_cutoffs (3)
+    for name in FEATURE_MODELS[1:]:
+        rows, keys = built_shop.query(
+            f"select count(*), count(distinct (customer_id, cutoff_date)) from intermediate.{name}"
+        )[0]
+        assert rows == keys, name
+        if name != "int_customer_rfm":  # rfm: customers with a completed order only
+            assert rows == customers * cutoffs, name
+    # customer_360 and its history read the features through one join, never recompute them
+    parents = {
+        name: {d.split(".")[-1] for d in models[name]["depends_on"]["nodes"]}
+        for name in ("customer_360", "customer_360_history", "int_customer_features")
+    }
+    assert parents["customer_360"] == parents["customer_360_history"] == {"int_customer_features"}
+    assert set(FEATURE_MODELS[1:]) <= parents["int_customer_features"]
+
+
+def test_history_at_a_cutoff_equals_customer_360_as_of_that_date(dbt_factory):
+    """customer_360_history and customer_360 share every line of logic: the history rows of
+    a cutoff are exactly what customer_360 holds when the run's as-of date is that cutoff."""
+    project = dbt_factory(synthetic_shop(customers=30, seed=5))
+    project.build("--select", "+customer_360_history", *NO_TESTS)
+    as_of = project.scalar("select as_of_date from intermediate.int_as_of")
+    cutoff = as_of - timedelta(days=90)
+    history_columns = columns(project, "marts.customer_360_history")
+    features = [c for c in history_columns if c not in ("as_of_date", "cutoff_date")]
+    select = ", ".join(f'"{c}"' for c in features)
+    history = project.query(
+        f"select {select} from marts.customer_360_history where cutoff_date = ? order by 1",
+        [cutoff],
+    )
+    project.build("--select", "+customer_360", *NO_TESTS, vars={"as_of": cutoff.isoformat()})
+    assert project.scalar("select distinct as_of_date from marts.customer_360") == cutoff
+    assert len(history) > 10
+    assert project.query(f"select {select} from marts.customer_360 order by 1") == history
+
+
+def test_seeds_normalise_gender_and_country_spellings(dbt_factory):
+    spellings = [
+        (" F ", "female"),
+        ("Männlich", "male"),
+        ("WOMAN", "female"),
+        ("N/A", "unknown"),
+        ("null", "unknown"),
+        ("", "unknown"),
+        (None, "unknown"),
+        ("x", "other"),
+    ]
+    countries = [
+        ("Deutschland", "DE"),
+        ("UK", "GB"),
+        (" england", "GB"),
+        ("Holland", "NL"),
+        ("España", "ES"),
+        ("Korea, Republic of", "KR"),  # ISO name
+        ("United Kingdom of Great Britain and Northern Ireland", "GB"),  # ISO official name
+        ("bgr", "BG"),  # alpha-3
+        ("de", "DE"),  # alpha-2 stays, upper-cased
+        ("Atlantis", "ATLANTIS"),  # unknown: upper-cased as given
+        ("", None),
+    ]
+    rows = [
+        {"customer_id": f"G{i}", "gender": g, "country": None} for i, (g, _) in enumerate(spellings)
+    ] + [
+        {"customer_id": f"K{i}", "gender": "f", "country": c} for i, (c, _) in enumerate(countries)
+    ]
+    project = dbt_factory({"customers": rows})
+    project.build("--select", "+stg_raw__customers", "--indirect-selection", "cautious")
+    got = dict(project.query("select customer_id, gender from staging.stg_raw__customers"))
+    assert {f"G{i}": g for i, (_, g) in enumerate(spellings)} == {
+        k: v for k, v in got.items() if k.startswith("G")
+    }
+    got = dict(project.query("select customer_id, country from staging.stg_raw__customers"))
+    assert {f"K{i}": c for i, (_, c) in enumerate(countries)} == {
+        k: v for k, v in got.items() if k.startswith("K")
+    }
 
 
 def test_docs_generate_and_parse_write_artifacts(built_shop: DbtProject):

@@ -14,8 +14,9 @@ from ml import evaluation, features
 from ml.churn import ChurnParams, risk_band, train_and_score_churn
 from ml.churn.drivers import driver_groups, explain, reference
 from ml.churn.examples import build_examples, calibration_rows, stratified_subsample
-from ml.features import LeakageError, check_point_in_time, label_query
+from ml.features import LeakageError, check_point_in_time
 from ml.plots import churn as churn_plots
+from tests.dbt.helpers import compiled_model_sql
 
 AS_OF = pd.Timestamp("2024-12-31")
 HORIZON = 90
@@ -115,7 +116,8 @@ def features_as_of(customers, orders, visits, cutoff, orders_only=False) -> pd.D
 
 
 def warehouse_frames(customers, orders, visits, orders_only=False, cutoffs=3):
-    """(history, labels, current) as the lead reads them; labels from the real label SQL."""
+    """(history, labels, current) as the lead reads them; labels from the real label SQL
+    (the dbt model marts.churn_labels, compiled)."""
     parts = []
     for k in range(1, cutoffs + 1):
         cut = AS_OF - pd.Timedelta(days=k * HORIZON)
@@ -128,7 +130,7 @@ def warehouse_frames(customers, orders, visits, orders_only=False, cutoffs=3):
 
 
 def run_label_query(orders, history, current) -> pd.DataFrame:
-    """Run label_query(HORIZON) in DuckDB over marts-shaped tables."""
+    """Run the churn_labels model's SQL (horizon HORIZON) in DuckDB over marts-shaped tables."""
     with duckdb.connect() as con:
         con.execute("create schema marts")
         con.register("o", orders)
@@ -146,7 +148,8 @@ def run_label_query(orders, history, current) -> pd.DataFrame:
             "create table marts.customer_360 as"
             " select customer_id, cast(as_of_date as date) as as_of_date from c"
         )
-        return con.execute(label_query(HORIZON)).df()
+        sql = compiled_model_sql("churn_labels", json.dumps({"churn_horizon_days": HORIZON}))
+        return con.execute(sql + " order by cutoff_date, customer_id").df()
 
 
 @pytest.fixture(scope="module")
@@ -165,38 +168,7 @@ def result(frames):
     return train_and_score_churn(history, labels, current, PARAMS, run_at=RUN_AT)
 
 
-# --- labels and the point-in-time guard --------------------------------------------------
-
-
-def test_label_window_is_cutoff_exclusive_and_horizon_inclusive() -> None:
-    cut = AS_OF - pd.Timedelta(days=2 * HORIZON)
-    day = pd.Timedelta(days=1)
-    orders = pd.DataFrame(
-        [
-            ("o1", "on_cutoff_day", cut, True),  # before the window: still churned
-            ("o2", "last_window_day", cut + HORIZON * day, True),  # inside: active
-            ("o3", "after_window", cut + (HORIZON + 1) * day, True),  # too late: churned
-            ("o4", "cancelled_inside", cut + 10 * day, False),  # not a purchase: churned
-            ("o5", "first_window_day", cut + day, True),  # inside: active
-        ],
-        columns=["order_id", "customer_id", "order_date", "is_completed"],
-    )
-    orders["status"] = np.where(orders["is_completed"], "completed", "cancelled")
-    ids = orders["customer_id"].tolist()
-    history = pd.DataFrame({"customer_id": ids, "cutoff_date": cut})
-    # A cutoff whose window is not over at as-of must not be labelled.
-    history = pd.concat(
-        [history, pd.DataFrame({"customer_id": ids, "cutoff_date": AS_OF - 10 * day})]
-    )
-    current = pd.DataFrame({"customer_id": ids, "as_of_date": AS_OF})
-    labels = run_label_query(orders, history, current).set_index("customer_id")["churned"]
-    assert labels.to_dict() == {
-        "on_cutoff_day": 1,
-        "last_window_day": 0,
-        "after_window": 1,
-        "cancelled_inside": 1,
-        "first_window_day": 0,
-    }
+# --- the point-in-time guard (label window edges: dbt unit test on churn_labels) ------
 
 
 def test_point_in_time_guard_accepts_as_of_features(frames) -> None:

@@ -1,8 +1,9 @@
 {{ config(materialized='table') }}
 
-{#- The customer universe: every customer_id in raw customers or seen in orders (orders-only
-    data has no customers table), with the moment each one is first known to exist. A table:
-    every customer feature model and several tests read it. -#}
+{#- Every customer: each customer_id in raw customers or seen in orders (orders-only data has
+    no customers table), with the moment each one is first known to exist, and customer_key,
+    the pseudonymous key: computed here only, every other model takes it from here. A table:
+    int_customer_universe, int_customer_profiles, dim_customers and several tests read it. -#}
 
 with
 

@@ -1,8 +1,10 @@
 {#- One row per customer known by the as-of date, with every feature (the table the models
-    read). Logic lives in macros/customer_features.sql, shared with customer_360_history. -#}
+    read): the as-of cutoff of int_customer_features. The features are computed in
+    models/intermediate/customers/int_customer_*. -#}
 
-with
+{%- set ref_features = ref('int_customer_features') %}
 
-{{ customer_feature_ctes(as_of_cutoffs()) }}
-
-{{ customer_360_select(with_cutoff_date=false) }}
+select
+    {{ relation_columns(ref_features, except=['cutoff_date', 'cutoff_kind', 'is_known']) | join(',\n    ') }}
+from {{ ref_features }}
+where cutoff_kind = 'as_of' and is_known

@@ -1,7 +1,8 @@
 {#- Per-customer transactional metrics as of the as-of date (completed orders unless the
-    column says otherwise), for customers with a completed order by then. A projection of
-    customer_360, which computes them with the shared feature macro: computing them again
-    here would repeat the whole feature pipeline over the orders for the same numbers. -#}
+    column says otherwise), for customers with a completed order by then: a projection of
+    customer_360, with its cat_share_<slug> columns. -#}
+
+{%- set ref_customer_360 = ref('customer_360') %}
 
 select
     customer_id,
@@ -21,11 +22,11 @@ select
     distinct_categories,
     top_category,
     preferred_channel,
-    {%- for slug in category_slug_map() | sort %}
-    cat_share_{{ slug }},
+    {%- for column in relation_columns(ref_customer_360) if column.startswith('cat_share_') %}
+    {{ column }},
     {%- endfor %}
     orders_30d,
     orders_90d,
     revenue_90d
-from {{ ref('customer_360') }}
+from {{ ref_customer_360 }}
 where first_order_at is not null

@@ -14,46 +14,7 @@
 
 with
 
-orders as (
-
-    select * from {{ ref('stg_raw__orders') }}
-    where customer_id is not null and ordered_at is not null
-
-),
-
-order_lines as (
-
-    select * from {{ ref('int_order_items_enriched') }}
-
-),
-
-{% if is_incremental() %}
-
-changed_orders as (
-
-    select order_id from orders where _loaded_at > {{ incremental_load_bound(ref('stg_raw__orders')) }}
-    union
-    select order_id from order_lines where _loaded_at > {{ incremental_load_bound(ref('int_order_items_enriched')) }}
-
-),
-
-scoped_lines as (
-
-    select order_lines.*
-    from order_lines
-    inner join changed_orders on order_lines.order_id = changed_orders.order_id
-
-),
-
-{% else %}
-
-scoped_lines as (
-
-    select * from order_lines
-
-),
-
-{% endif %}
+{{ order_fact_ctes('order_lines', 'scoped_lines') }},
 
 joined as (
 

@@ -7,9 +7,11 @@
     )
 }}
 
-{#- One row per customer_id: the latest load wins; then renamed, cast and cleaned.
+{#- One row per customer_id: the latest load wins; then renamed, cast and cleaned. Gender
+    and country spellings are mapped through the seeds gender_aliases and country_aliases.
     Incremental on the load time like stg_raw__events (see there): a run dedupes only rows
-    loaded within var('lookback_days') of the latest load here; delete+insert on customer_id. -#}
+    loaded within var('lookback_days') of the latest load here; delete+insert on customer_id
+    (an edited alias seed reaches older rows with --full-refresh). -#}
 
 with
 
@@ -22,6 +24,18 @@ source as (
         columns=raw_columns('customers'),
         where=('_loaded_at > ' ~ incremental_load_bound(source('raw', 'customers'))) if is_incremental() else none
     ) | indent(4) }}
+
+),
+
+gender_aliases as (
+
+    select alias as gender_alias, gender as gender_normalized from {{ ref('gender_aliases') }}
+
+),
+
+country_aliases as (
+
+    select alias as country_alias, country_code from {{ ref('country_aliases') }}
 
 ),
 
@@ -39,8 +53,11 @@ renamed as (
 
         -- demographics
         cast(birth_date as date) as birth_date,
-        {{ normalize_gender('gender') }} as gender,
-        {{ normalize_country('country') }} as country,
+        case
+            when {{ clean_enum('gender') }} is null then 'unknown'
+            else coalesce(gender_aliases.gender_normalized, 'other')
+        end as gender,
+        coalesce(country_aliases.country_code, upper({{ clean_enum('country') }})) as country,
         {{ clean_text('city') }} as city,
         {{ clean_text('postal_code') }} as postal_code,
 
@@ -61,6 +78,8 @@ renamed as (
         cast(_loaded_at as {{ dbt.type_timestamp() }}) as _loaded_at
 
     from source
+    left join gender_aliases on {{ clean_enum('gender') }} = gender_aliases.gender_alias
+    left join country_aliases on {{ clean_enum('country') }} = country_aliases.country_alias
 
 )
 

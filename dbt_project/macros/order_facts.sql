@@ -1,0 +1,45 @@
+{#- The CTEs fct_orders and fct_order_items share: the valid orders, the enriched order
+    lines and `<scoped_as>` = the rows of `scoped` (orders or order_lines) to (re)write.
+    Full refresh: every row. Incremental: the rows of every order whose header, lines or
+    products were loaded within var('lookback_days') of the latest load (see
+    incremental_load_bound); both facts delete+insert on order_id, so an order is always
+    rewritten whole.
+
+    Usage:  with {{ order_fact_ctes('orders', 'scoped_orders') }}, ... select ... from scoped_orders -#}
+{% macro order_fact_ctes(scoped, scoped_as) -%}
+
+orders as (
+
+    select * from {{ ref('stg_raw__orders') }}
+    where customer_id is not null and ordered_at is not null
+
+),
+
+order_lines as (
+
+    select * from {{ ref('int_order_items_enriched') }}
+
+),
+
+{%- if is_incremental() %}
+
+changed_orders as (
+
+    select order_id from orders where _loaded_at > {{ incremental_load_bound(ref('stg_raw__orders')) }}
+    union
+    select order_id from order_lines where _loaded_at > {{ incremental_load_bound(ref('int_order_items_enriched')) }}
+
+),
+{%- endif %}
+
+{{ scoped_as }} as (
+
+    select {{ scoped }}.*
+    from {{ scoped }}
+    {%- if is_incremental() %}
+    inner join changed_orders on {{ scoped }}.order_id = changed_orders.order_id
+    {%- endif %}
+
+)
+
+{%- endmacro %}
