@@ -95,25 +95,46 @@ def var(xs: list[float]) -> float:
     return sum((x - m) ** 2 for x in xs) / (len(xs) - 1)
 
 
-def test_holdout_readout_compares_groups_with_ci(tmp_path: Path) -> None:
-    exported = [f"e{i}" for i in range(1, 7)]
-    holdout = [f"h{i}" for i in range(1, 5)]
+EXPORTED = [f"e{i}" for i in range(1, 7)]
+HOLDOUT = [f"h{i}" for i in range(1, 5)]
+LATE = AS_OF + timedelta(days=40)
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """One warehouse holding every case below (each with its own customers), built once."""
     orders = [
-        (exported[0], AS_OF + timedelta(days=1), 100.0, True),
-        (exported[0], AS_OF + timedelta(days=5), 50.0, True),
-        (exported[1], AS_OF + timedelta(days=30), 30.0, True),
-        (exported[2], AS_OF + timedelta(days=31), 999.0, True),  # after the window
-        (exported[2], AS_OF, 999.0, True),  # on the export day: before the window
-        (holdout[0], AS_OF + timedelta(days=2), 20.0, True),
-        (holdout[1], AS_OF + timedelta(days=3), 500.0, False),  # cancelled
-        (holdout[1], AS_OF + timedelta(days=60), 1.0, True),  # data runs past the window
+        # run r1: exported vs holdout
+        (EXPORTED[0], AS_OF + timedelta(days=1), 100.0, True),
+        (EXPORTED[0], AS_OF + timedelta(days=5), 50.0, True),
+        (EXPORTED[1], AS_OF + timedelta(days=30), 30.0, True),
+        (EXPORTED[2], AS_OF + timedelta(days=31), 999.0, True),  # after the window
+        (EXPORTED[2], AS_OF, 999.0, True),  # on the export day: before the window
+        (HOLDOUT[0], AS_OF + timedelta(days=2), 20.0, True),
+        (HOLDOUT[1], AS_OF + timedelta(days=3), 500.0, False),  # cancelled
+        (HOLDOUT[1], AS_OF + timedelta(days=60), 1.0, True),  # data runs past the window
+        # run single (as of LATE) and the runs that are not read out
+        ("x1", LATE + timedelta(days=3), 10.0, True),
+        ("x2", AS_OF, 5.0, True),
+        # run small: groups of two and one
+        ("a", AS_OF + timedelta(days=1), 40.0, True),
+        ("c", AS_OF + timedelta(days=2), 8.0, True),
     ]
-    project = warehouse(tmp_path, orders)
-    record_run(project, "r1", {**dict.fromkeys(exported, False), **dict.fromkeys(holdout, True)})
-    rows = readout(project)
-    assert list(rows) == ["r1"]
+    project = warehouse(tmp_path_factory.mktemp("readout"), orders)
+    record_run(project, "r1", {**dict.fromkeys(EXPORTED, False), **dict.fromkeys(HOLDOUT, True)})
+    # Exported group of one, no holdout; the orders data ends before its window does.
+    record_run(project, "single", {"x1": False}, as_of=LATE, destination="hubspot")
+    record_run(project, "failed", {"x1": False, "x2": True}, status="failed")
+    record_run(project, "running", {"x1": False, "x2": True}, status="running")
+    record_run(project, "no_as_of", {"x1": False, "x2": True}, as_of=None)
+    record_run(project, "no_members", {})
+    record_run(project, "small", {"a": False, "b": False, "c": True})
+    return readout(project)
+
+
+def test_holdout_readout_compares_groups_with_ci(rows: dict[str, dict]) -> None:
     row = rows["r1"]
-    n_e, n_h = len(exported), len(holdout)
+    n_e, n_h = len(EXPORTED), len(HOLDOUT)
     assert row["exported_members"] == n_e and row["holdout_members"] == n_h
     assert row["exported_purchasers"] == 2 and row["holdout_purchasers"] == 1
     assert row["exported_purchase_rate"] == pytest.approx(2 / n_e)
@@ -137,20 +158,10 @@ def test_holdout_readout_compares_groups_with_ci(tmp_path: Path) -> None:
     assert (row["audience"], row["destination"], row["as_of_date"]) == ("test_aud", "csv", AS_OF)
 
 
-def test_only_successful_runs_with_members_are_read_out(tmp_path: Path) -> None:
-    late = AS_OF + timedelta(days=40)
-    orders = [("x1", late + timedelta(days=3), 10.0, True), ("x2", AS_OF, 5.0, True)]
-    project = warehouse(tmp_path, orders)
-    # Exported group of one, no holdout; the orders data ends before the window does.
-    record_run(project, "single", {"x1": False}, as_of=late, destination="hubspot")
-    record_run(project, "failed", {"x1": False, "x2": True}, status="failed")
-    record_run(project, "running", {"x1": False, "x2": True}, status="running")
-    record_run(project, "no_as_of", {"x1": False, "x2": True}, as_of=None)
-    record_run(project, "no_members", {})
-    rows = readout(project)
-    assert list(rows) == ["single"]
+def test_only_successful_runs_with_members_are_read_out(rows: dict[str, dict]) -> None:
+    assert sorted(rows) == ["r1", "single", "small"]
     row = rows["single"]
-    assert row["window_complete"] is False  # data until late + 3 < late + 30
+    assert row["window_complete"] is False  # data until AS_OF + 60 < LATE + 30
     assert (row["exported_members"], row["holdout_members"]) == (1, 0)
     assert (row["exported_purchasers"], row["holdout_purchasers"]) == (1, 0)
     assert row["exported_purchase_rate"] == 1.0 and row["exported_revenue_per_member"] == 10.0
@@ -160,14 +171,8 @@ def test_only_successful_runs_with_members_are_read_out(tmp_path: Path) -> None:
     assert row["destination"] == "hubspot"
 
 
-def test_revenue_interval_needs_two_members_per_group(tmp_path: Path) -> None:
-    orders = [
-        ("a", AS_OF + timedelta(days=1), 40.0, True),
-        ("c", AS_OF + timedelta(days=2), 8.0, True),
-    ]
-    project = warehouse(tmp_path, orders)
-    record_run(project, "r", {"a": False, "b": False, "c": True})
-    row = readout(project)["r"]
+def test_revenue_interval_needs_two_members_per_group(rows: dict[str, dict]) -> None:
+    row = rows["small"]
     assert row["revenue_uplift"] == pytest.approx(20.0 - 8.0)
     assert row["revenue_ci_low"] is None and row["revenue_ci_high"] is None
     # One holdout member who bought: rate 1, so its Wald variance term is 0.
