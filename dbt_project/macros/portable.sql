@@ -1,22 +1,5 @@
 {#- Small cross-database helpers that dbt-core does not ship. -#}
 
-{#- SHA-256 hex digest of a text expression (pseudonymous keys). -#}
-{% macro sha256(expr) -%}
-    {{ return(adapter.dispatch('sha256', 'segmint')(expr)) }}
-{%- endmacro %}
-
-{% macro default__sha256(expr) -%}
-    sha2(cast({{ expr }} as {{ dbt.type_string() }}), 256)
-{%- endmacro %}
-
-{% macro duckdb__sha256(expr) -%}
-    sha256(cast({{ expr }} as {{ dbt.type_string() }}))
-{%- endmacro %}
-
-{% macro postgres__sha256(expr) -%}
-    encode(sha256(convert_to(cast({{ expr }} as {{ dbt.type_string() }}), 'UTF8')), 'hex')
-{%- endmacro %}
-
 {#- Division that yields null instead of an error when the denominator is 0 or null. -#}
 {% macro safe_divide(numerator, denominator) -%}
     (cast({{ numerator }} as {{ type_double() }}) / nullif(cast({{ denominator }} as {{ type_double() }}), 0))

@@ -28,7 +28,7 @@ from orchestration.resources import WRITER_POOL, WarehouseResource
 
 C360 = dg.AssetKey(["marts", "customer_360"])
 HISTORY = dg.AssetKey(["marts", "customer_360_history"])
-ORDERS = dg.AssetKey(["marts", "fct_orders"])
+LABELS = dg.AssetKey(["marts", "churn_labels"])
 DEMAND = dg.AssetKey(["marts", "daily_demand"])
 Metadata = dict[str, dg.MetadataValue]
 
@@ -197,19 +197,19 @@ def _drift_check(result: ChurnResult, compared: bool) -> dg.AssetCheckResult:
     specs=[
         dg.AssetSpec(
             ["ml", "churn_scores"],
-            deps=[C360, HISTORY, ORDERS],
+            deps=[C360, HISTORY, LABELS],
             group_name="ml",
             description="Churn probability, risk band and top drivers per customer",
         ),
         dg.AssetSpec(
             ["ml", "fairness_audit"],
-            deps=[C360, HISTORY, ORDERS],
+            deps=[C360, HISTORY, LABELS],
             group_name="ml",
             description="Score distribution, positive rate and AUC by group",
         ),
         dg.AssetSpec(
             ["ml", "feature_drift"],
-            deps=[C360, HISTORY, ORDERS],
+            deps=[C360, HISTORY, LABELS],
             group_name="ml",
             description="Population stability index per feature and of the score",
         ),
