@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_CUSTOMERS ?= 5000
 DEMO_DAYS ?= 730
 
-.PHONY: install demo test ui bench lint format lock clean
+.PHONY: install demo test ui bench bench-smoke lint format lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "segmint needs Python 3.11+")'
@@ -31,6 +31,9 @@ ui: install  ## Dagster UI on http://127.0.0.1:3000
 
 bench: install  ## standard-scale benchmarks (not part of the tests)
 	$(BIN)/python -m benchmarks
+
+bench-smoke: install  ## the whole benchmark at a tiny scale (~3 min), so it cannot rot
+	$(BIN)/pytest -m slow tests/benchmarks
 
 lint: install
 	$(BIN)/ruff check .

@@ -122,7 +122,7 @@ READER = textwrap.dedent(
                 n = con.execute("select count(*) from marts.customer_360").fetchone()[0]
                 m = con.execute(
                     "select count(*) from ml.churn_scores s "
-                    "join marts.customer_360 c using (customer_id)"
+                    "join marts.customer_360 c using (customer_key)"
                 ).fetchone()[0]
                 assert n > 0 and m > 0, (n, m)
             finally:

@@ -30,10 +30,30 @@ def _dead_temps(published: Path) -> list[Path]:
     return dead
 
 
+def published_columns(cols: list[str]) -> list[str]:
+    """The select list of a published table: no contact columns, and the pseudonym
+    `customer_key` (the keyed hash of customer_id) in place of `customer_id`, so every
+    published table joins on the same key and no shop customer id reaches analysts."""
+    lower = {c.lower() for c in cols}
+    out = []
+    for c in cols:
+        name = c.lower()
+        if name in privacy.PII_COLUMNS:
+            continue
+        quoted = f'"{c}"'
+        if name == "customer_id":
+            if "customer_key" not in lower:
+                out.append(f"{privacy.keyed_sql(quoted)} as customer_key")
+            continue
+        out.append(quoted)
+    return out
+
+
 def _copy_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, erased: bool) -> int:
-    """Copy one table into pub without contact columns or erased people's rows; its rows."""
+    """Copy one table into pub without contact columns, customer ids (customer_key instead)
+    or erased people's rows; its rows."""
     cols = list(table_columns(con, schema, table))
-    select = ", ".join(f'"{c}"' for c in cols if c.lower() not in privacy.PII_COLUMNS)
+    select = ", ".join(published_columns(cols))
     relation = f'"{schema}"."{table}"'
     # Rows of erased people that wait in the working warehouse (memberships kept until the
     # vendor removal is sent) never reach analysts.

@@ -27,6 +27,45 @@ def _working(path: Path, n: int) -> Path:
     return path
 
 
+def _keys(*ids: str) -> set[str]:
+    """The pseudonyms analysts see for these customer ids (the suite's fixed hash key)."""
+    key = privacy.load_key(None)
+    return {key.identifier_hash(i) for i in ids}
+
+
+def test_published_tables_carry_customer_key_instead_of_customer_id(tmp_path: Path) -> None:
+    """The README's promise: analysts get the pseudonym, and every table joins on it.
+
+    A model output that only has customer_id (ml.*) gets the same customer_key as the mart
+    that has both; no published table keeps the shop's customer id."""
+    w = _working(tmp_path / "w.duckdb", 3)
+    con = duckdb.connect(str(w))
+    privacy.prepare(con)
+    con.execute(
+        f"create or replace table marts.customer_360 as select *, "
+        f"{privacy.keyed_sql('customer_id')} as customer_key from marts.customer_360"
+    )
+    con.execute("create schema ml")
+    con.execute(
+        "create table ml.churn_scores as select range::varchar customer_id, "
+        "0.5 churn_probability from range(3)"
+    )
+    con.close()
+    publish(w, tmp_path / "pub.duckdb")
+    with duckdb.connect(str(tmp_path / "pub.duckdb"), read_only=True) as pub:
+        with_ids = pub.execute(
+            "select table_schema || '.' || table_name from information_schema.columns "
+            "where column_name = 'customer_id'"
+        ).fetchall()
+        joined = pub.execute(
+            "select count(*) from ml.churn_scores join marts.customer_360 using (customer_key)"
+        ).fetchone()[0]
+        keys = {r[0] for r in pub.execute("select customer_key from ml.churn_scores").fetchall()}
+    assert with_ids == []
+    assert joined == 3
+    assert keys == _keys("0", "1", "2")
+
+
 def test_publish_copies_analyst_schemas_without_pii(tmp_path: Path) -> None:
     w = _working(tmp_path / "w.duckdb", 10)
     counts = publish(w, tmp_path / "pub.duckdb", run_id="r1")
@@ -104,8 +143,8 @@ def test_publish_leaves_out_rows_of_erased_customers(tmp_path: Path) -> None:
     assert counts == {"activation.audience_membership": 3, "marts.customer_360": 3}
     with duckdb.connect(str(tmp_path / "pub.duckdb"), read_only=True) as pub:
         for table in ("activation.audience_membership", "marts.customer_360"):
-            ids = {r[0] for r in pub.execute(f"select customer_id from {table}").fetchall()}
-            assert ids == {"0", "1", "3"}, table
+            keys = {r[0] for r in pub.execute(f"select customer_key from {table}").fetchall()}
+            assert keys == _keys("0", "1", "3"), table
     assert verify_published(tmp_path / "pub.duckdb") == {}
 
 
@@ -119,9 +158,9 @@ def test_publish_leaves_out_rows_of_customers_ledgered_with_the_keyed_hash(tmp_p
     counts = publish(w, tmp_path / "pub.duckdb", run_id="r1")
     assert counts == {"marts.customer_360": 3}
     with duckdb.connect(str(tmp_path / "pub.duckdb"), read_only=True) as pub:
-        ids = {r[0] for r in pub.execute("select customer_id from marts.customer_360").fetchall()}
+        keys = {r[0] for r in pub.execute("select customer_key from marts.customer_360").fetchall()}
         schemas = {r[0] for r in pub.execute("select schema_name from duckdb_schemas()").fetchall()}
-    assert ids == {"0", "2", "3"}
+    assert keys == _keys("0", "2", "3")
     # The identifier hash key (its HMAC pads) stays in the working warehouse.
     assert "_segmint" in schemas  # the manifest
     with duckdb.connect(str(tmp_path / "pub.duckdb"), read_only=True) as pub:
