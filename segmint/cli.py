@@ -10,6 +10,7 @@ hides a cycle (tests/test_import_layers.py checks the layers).
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -150,6 +151,8 @@ def run(
     notes = check_run(s, explicit_landing=is_explicit(s, "landing", landing))
     for note in notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
+    if not console.is_terminal:  # dbt and Dagster log lines carry no ANSI codes either
+        _plain_dbt_logs()
     from orchestration.runner import run_pipeline
 
     summary = run_pipeline(s, selection=select, console=console)
@@ -158,6 +161,22 @@ def run(
         console.print(f"[yellow]note:[/] {escape(note)}")
     if not summary.success:
         raise typer.Exit(1)
+
+
+def _plain_dbt_logs() -> None:
+    """No colour codes from dbt in a pipe: DBT_USE_COLORS for the dbt processes, and dbt's
+    import-time console logger (which dagster-dbt's node selection logs through, coloured
+    whatever the flag) replaced by a plain one."""
+    os.environ.setdefault("DBT_USE_COLORS", "false")
+    os.environ.setdefault("NO_COLOR", "1")
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager_client import cleanup_event_logger, get_event_manager
+    from dbt_common.events.functions import get_stdout_config
+    from dbt_common.events.logger import LineFormat
+
+    cleanup_event_logger()
+    plain = get_stdout_config(LineFormat.PlainText, False, EventLevel.INFO, False)
+    get_event_manager().add_logger(plain)
 
 
 @app.command()

@@ -47,12 +47,12 @@ def missing_landing_note(landing: Path, warehouse: Path) -> str:
     span = raw_span(warehouse)
     if span is None:
         raise SegmintError(
-            f"landing folder not found: {landing} (the default), and the warehouse holds no "
-            "data yet: give the folder of your files, e.g. `segmint ingest DIR`"
+            f"landing folder not found: {landing.resolve()} (the default), and the warehouse "
+            "holds no data yet: give the folder of your files, e.g. `segmint ingest DIR`"
         )
     return (
-        f"no landing folder at {landing}: nothing new to ingest; raw already holds orders "
-        f"and events from {span[0]} to {span[1]}"
+        f"no landing folder at {landing.resolve()}: nothing new to ingest; raw already holds "
+        f"orders and events from {span[0]} to {span[1]}"
     )
 
 
