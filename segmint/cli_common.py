@@ -56,7 +56,9 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except typer.Exit:
             raise
         except (SegmintError, FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
-            fail(exc)
+            # A one-line error wrapping DuckDB's lock conflict is a busy warehouse (75).
+            cause = user_error_from(exc.__cause__) if exc.__cause__ is not None else None
+            fail(cause if isinstance(cause, BusyError) else exc)
         except Exception as exc:
             mapped = user_error_from(exc)
             if mapped is None:

@@ -27,6 +27,13 @@ def test_wrong_explicit_landing_is_one_line_exit_2(tmp_path: Path) -> None:
     assert_one_line_error(proc, 2, "landing folder not found", "nope")
 
 
+def test_landing_without_an_orders_file_is_one_line(tmp_path: Path) -> None:
+    """An IngestError is a user error too (it printed a traceback)."""
+    (tmp_path / "empty").mkdir()
+    proc = segmint("ingest", str(tmp_path / "empty"), cwd=tmp_path)
+    assert_one_line_error(proc, 2, "no orders file found")
+
+
 def test_missing_default_landing_after_ingest_means_nothing_new(tmp_path: Path) -> None:
     """`segmint ingest DIR` then `segmint ingest` (no ./landing): nothing new, exit 0."""
     loaded_warehouse(tmp_path)
