@@ -157,6 +157,8 @@ def run(
 
     summary = run_pipeline(s, selection=select, console=console)
     out.print(summary.render())
+    if summary.traceback:  # a bug inside a step (a user error prints its message only)
+        console.print(summary.traceback, markup=False, highlight=False)
     for note in notes:  # after the summary too: the run's output has scrolled them away
         console.print(f"[yellow]note:[/] {escape(note)}")
     if not summary.success:

@@ -81,3 +81,17 @@ def test_pipeline_check_refuses_as_of_outside_the_ingested_data(tmp_path: Path) 
         check_as_of_file(warehouse, "2026-02-12")
     with pytest.raises(SegmintError, match="before the earliest"):
         check_as_of_file(warehouse, "2026-01-04")
+
+
+def test_first_run_with_as_of_after_the_data_stops_before_dbt(tmp_path: Path) -> None:
+    """No raw data before the run: the range is checked right after ingest, before dbt
+    (a zero-filled forecast to 2099 ran for 34 minutes), in one line, no stack."""
+    write_landing(tmp_path / "landing")
+    proc = segmint("run", "--as-of", "2099-01-01", cwd=tmp_path, timeout=300)
+    both = proc.stdout + proc.stderr
+    assert proc.returncode == 1, both
+    assert "Traceback" not in both and "Stack Trace" not in both
+    assert f"orders and events run from {EARLIEST} to {LATEST}" in proc.stdout
+    assert "✗ dbt_models" in proc.stderr
+    for later in ("demand_forecasting", "publish__snapshot"):
+        assert f"✓ {later}" not in proc.stderr
