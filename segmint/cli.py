@@ -61,6 +61,8 @@ def generate(
         raise SegmintError(f"unknown format {fmt!r}: use csv or parquet")
     if customers < 1 or days < 1:
         raise SegmintError("--customers and --days must be positive")
+    if not 0.0 <= dirt_rate <= 1.0:
+        raise SegmintError(f"--dirt-rate {dirt_rate} is not a share: give 0 to 1")
     with progress_bar() as progress:
         counts = run_generate(
             out_dir,
@@ -275,8 +277,10 @@ def forget(
     from orchestration.runner import running_pipeline_runs
     from segmint.erasure import EXIT_RUN_IN_PROGRESS, RunInProgressError
     from segmint.erasure import forget as run_forget
+    from segmint.warehouse import check_database_file
 
     s = _settings(warehouse=warehouse)
+    check_database_file(s.warehouse)  # a folder is not "locked by a run"
     try:
         report = run_forget(
             s, customer_id=customer_id, email=email, live_runs=lambda: running_pipeline_runs(s)

@@ -81,8 +81,22 @@ def test_as_of_outside_the_data_is_refused_with_its_range(
     assert_one_line_error(proc, 2, side, f"from {EARLIEST} to {LATEST}")
 
 
-@pytest.mark.parametrize("command", [["status"], ["sql", "--working", "select 1"], ["run"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["status"],
+        ["sql", "--working", "select 1"],
+        ["run"],
+        ["ingest", "in"],
+        ["forget", "--customer-id", "c1"],
+        ["audiences", "validate", "--audiences", "aud"],
+    ],
+    ids=lambda c: " ".join(c[:2]),
+)
 def test_warehouse_that_is_a_folder_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    write_landing(tmp_path / "in")
+    write_landing(tmp_path / "landing")
+    (tmp_path / "aud").mkdir()
     folder = tmp_path / "wh"
     folder.mkdir()
     proc = segmint(*command, "--warehouse", str(folder), cwd=tmp_path)
@@ -139,9 +153,10 @@ def test_audiences_list_names_the_folder_and_how_to_set_it(tmp_path: Path) -> No
     [
         ["audiences", "export", "x", "--to", "csv", "--mode", "sometimes"],
         ["generate", "--format", "xml"],
+        ["generate", "--dirt-rate", "2"],
         ["sql", "select 1", "--format", "yaml"],
     ],
 )
 def test_bad_option_values_are_one_line(tmp_path: Path, command: list[str]) -> None:
     proc = segmint(*command, cwd=tmp_path)
-    assert_one_line_error(proc, 2, "unknown")
+    assert_one_line_error(proc, 2, "--" if "--dirt-rate" in command else "unknown")
