@@ -27,6 +27,8 @@ def _dbt_manifest() -> Path | None:
 
 
 def _working_con(s: Settings, read_only: bool = False):
+    """A connection to the working file (read-write by default: the hash-key pads and the
+    activation tables are made on first use; the caller holds the warehouse lock)."""
     import duckdb
 
     from segmint.warehouse import check_database_file
@@ -60,7 +62,7 @@ def audiences_list(audiences: AudFolderOpt = None, warehouse: WarehouseOpt = Non
     runs: dict[str, list[dict[str, Any]]] = {}
     if s.warehouse.exists():
         with holding(s, "segmint audiences list", shared=True):
-            con = _working_con(s, read_only=True)
+            con = _working_con(s)
             try:
                 for r in last_runs(con):
                     runs.setdefault(r["audience"], []).append(r)
@@ -93,7 +95,7 @@ def audiences_validate(audiences: AudFolderOpt = None, warehouse: WarehouseOpt =
     s = _settings(audiences=audiences, warehouse=warehouse)
     folder = _audience_folder(s)
     with holding(s, "segmint audiences validate", shared=True):
-        con = _working_con(s, read_only=True) if s.warehouse.exists() else None
+        con = _working_con(s) if s.warehouse.exists() else None
         try:
             found, problems = validate_audiences(folder, con, dbt_manifest=_dbt_manifest())
         finally:
@@ -125,7 +127,7 @@ def audiences_preview(
     s = _settings(audiences=audiences, warehouse=warehouse)
     folder = _audience_folder(s)
     with holding(s, "segmint audiences preview", shared=True):
-        con = _working_con(s, read_only=True)
+        con = _working_con(s)
         try:
             aud = get_audience(name, folder, con, dbt_manifest=_dbt_manifest())
             preview = preview_audience(con, aud, s.holdout_salt, limit=limit)

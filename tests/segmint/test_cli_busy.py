@@ -101,3 +101,26 @@ def test_readers_share_and_writers_wait_for_a_reader(shop: Path) -> None:
     # Released: the writer gets it now.
     proc = segmint(*COMMANDS["ingest"], cwd=shop)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_audience_commands_work_when_the_warehouse_is_free(tmp_path: Path) -> None:
+    """The guard lets them through: list, validate, preview and export on a free warehouse."""
+    import duckdb
+
+    from tests.segmint.activation.data import load_targeting, make_rows
+
+    warehouse = tmp_path / "warehouse" / "segmint.duckdb"
+    warehouse.parent.mkdir()
+    con = duckdb.connect(str(warehouse))
+    load_targeting(con, make_rows())
+    con.close()
+    aud = ["--audiences", AUDIENCES]
+    for args in (
+        ["audiences", "list", *aud],
+        ["audiences", "validate", *aud],
+        ["audiences", "preview", AUDIENCE, *aud],
+        ["audiences", "export", AUDIENCE, "--to", "csv", *aud],
+    ):
+        proc = segmint(*args, cwd=tmp_path)
+        assert proc.returncode == 0, (args, proc.stdout + proc.stderr)
+    assert list((tmp_path / "exports").rglob("*.csv"))
