@@ -90,7 +90,15 @@ def check_run(settings: Settings, explicit_landing: bool) -> list[str]:
             with exclusive_use(settings.warehouse, "segmint run check", shared=True):
                 if landing_missing:
                     notes.append(missing_landing(settings, explicit=False))
-                check_as_of(as_of, raw_span(settings.warehouse))
+                try:
+                    check_as_of(as_of, raw_span(settings.warehouse))
+                except SegmintError as exc:
+                    if landing_missing:
+                        raise
+                    raise SegmintError(
+                        f"{exc} (as loaded so far: run `segmint ingest` first when new files "
+                        "in the landing folder extend it)"
+                    ) from None
         except WarehouseBusy:
             pass  # the run waits for the holder; the pipeline checks after ingest
     note = audiences_note(settings.audiences)
