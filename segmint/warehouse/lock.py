@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from segmint.errors import BusyError
+from segmint.errors import BusyError, SegmintError
 
 try:  # POSIX advisory locks; elsewhere exclusive_use only documents intent
     import fcntl
@@ -71,8 +71,14 @@ def exclusive_use(
     for that message and clears it before letting go.
     """
     path = lock_path(warehouse)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")  # noqa: SIM115 - held for the duration of the block
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 - held for the duration of the block
+    except OSError as exc:
+        if shared:  # a reader of a folder it may not write: DuckDB's own lock still applies
+            yield
+            return
+        raise SegmintError(f"cannot create the lock file {path}: {exc.strerror}") from None
     held = False
     try:
         if fcntl is not None:

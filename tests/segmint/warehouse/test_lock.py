@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from segmint.errors import SegmintError
 from segmint.warehouse import WarehouseBusy, exclusive_use, lock_path
 
 HOLD = """
@@ -82,3 +83,15 @@ def test_the_holder_is_cleared_on_release(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError), exclusive_use(warehouse, "segmint run"):
         raise RuntimeError("a failing step")
     assert lock_path(warehouse).read_text() == ""
+
+
+def test_a_reader_that_cannot_make_the_lock_file_still_reads(tmp_path: Path) -> None:
+    """E.g. an analyst on a read-only folder (here: the lock path cannot be opened, as root
+    can write anywhere): readers go on under DuckDB's own lock, writers get one line."""
+    warehouse = tmp_path / "segmint.duckdb"
+    lock_path(warehouse).mkdir()
+    with exclusive_use(warehouse, "segmint status", shared=True):
+        pass
+    refused = pytest.raises(SegmintError, match="cannot create the lock file")
+    with refused, exclusive_use(warehouse, "segmint ingest"):
+        pass
