@@ -124,3 +124,42 @@ def test_audience_commands_work_when_the_warehouse_is_free(tmp_path: Path) -> No
         proc = segmint(*args, cwd=tmp_path)
         assert proc.returncode == 0, (args, proc.stdout + proc.stderr)
     assert list((tmp_path / "exports").rglob("*.csv"))
+
+
+def test_ingest_never_slips_into_a_run(tmp_path: Path) -> None:
+    """While a run holds the warehouse (between two steps: no DuckDB connection open), a new
+    file is not loaded under it: ingest answers busy and raw stays as the run saw it."""
+    import duckdb
+
+    from tests.segmint.clirun import write_landing
+
+    warehouse = loaded_warehouse(tmp_path)
+    write_landing(tmp_path / "new", ["o9,c9,2026-02-09 12:00:00,completed,web,north,5.00,0,EUR"])
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from segmint.warehouse import exclusive_use\n"
+            "with exclusive_use(Path(sys.argv[1]), 'segmint run'):\n"
+            "    Path(sys.argv[2]).touch(); time.sleep(120)",
+            str(warehouse),
+            str(tmp_path / "ready"),
+        ],
+        env=env(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "ready").exists():
+            assert holder.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc = segmint("ingest", "new", cwd=tmp_path)
+        assert_one_line_error(proc, EXIT_BUSY, "busy, retry", "segmint run (pid")
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            assert con.execute("select count(*) from raw.orders").fetchone()[0] == 3
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    assert segmint("ingest", "new", cwd=tmp_path).returncode == 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw.orders").fetchone()[0] == 4
