@@ -20,6 +20,13 @@ from tests.segmint.clirun import (
 )
 
 
+def _budget(cwd: Path) -> float:
+    """2 s, or twice what starting the CLI costs on a machine busy with other work."""
+    started = time.monotonic()
+    segmint("--help", cwd=cwd)
+    return max(2.0, 2 * (time.monotonic() - started))
+
+
 def test_wrong_explicit_landing_is_one_line_exit_2(tmp_path: Path) -> None:
     proc = segmint("ingest", str(tmp_path / "nope"), cwd=tmp_path)
     assert_one_line_error(proc, 2, "landing folder not found", "nope")
@@ -57,7 +64,7 @@ def test_malformed_as_of_is_refused_before_any_work(tmp_path: Path, as_of: str) 
     proc = segmint("run", "--as-of", as_of, cwd=tmp_path)
     seconds = time.monotonic() - started
     assert_one_line_error(proc, 2, f"--as-of '{as_of}' is not a date", "YYYY-MM-DD")
-    assert seconds < 2.0, seconds
+    assert seconds < _budget(tmp_path), seconds
     assert not (tmp_path / "warehouse").exists(), "work started before the flag was checked"
 
 
@@ -77,7 +84,7 @@ def test_as_of_outside_the_data_is_refused_with_its_range(
     loaded_warehouse(tmp_path)
     started = time.monotonic()
     proc = segmint("run", "--as-of", as_of, cwd=tmp_path)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < _budget(tmp_path)
     assert_one_line_error(proc, 2, side, f"from {EARLIEST} to {LATEST}")
 
 
