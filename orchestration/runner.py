@@ -75,6 +75,8 @@ class RunSummary:
     failed_checks: list[str] = field(default_factory=list)
     error: str | None = None
     published: str | None = None
+    # The stack of a failed step's error when it is a bug (a user error has none).
+    traceback: str | None = None
 
     def render(self) -> Table:
         title = f"segmint run {'succeeded' if self.success else 'FAILED'} in {self.seconds:.1f}s"
@@ -248,7 +250,9 @@ def run_pipeline(
             result = job.execute_in_process(
                 # Dagster's own console log is replaced by the progress display and summary;
                 # everything stays in the run's event log (segmint ui shows it).
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                # Step failures are in the summary (a bug's stack too): no traceback on the
+                # console for a user error raised inside a step.
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
                 instance=instance,
                 run_id=run_id,
                 raise_on_error=False,
@@ -269,6 +273,23 @@ def run_pipeline(
     return summary
 
 
+def step_error(error) -> tuple[str, str | None]:
+    """(message, stack or None) of a step failure's innermost error (Dagster wraps it).
+
+    A segmint user error (SegmintError and its kind, raised as `segmint.<module>.<Class>`)
+    or a Dagster Failure is its message alone; anything else is a bug and keeps its stack.
+    """
+    root = error
+    while root is not None and getattr(root, "cause", None) is not None:
+        root = root.cause
+    if root is None:
+        return "step failed", None
+    message = str(root.message).strip()
+    if message.startswith("segmint.") or root.cls_name == "Failure":
+        return message.split(": ", 1)[-1], None
+    return message, "".join(root.stack or [])
+
+
 def _fill_summary(instance: dg.DagsterInstance, summary: RunSummary, settings: Settings) -> None:
     starts: dict[str, float] = {}
     for entry in instance.all_logs(summary.run_id):
@@ -287,7 +308,7 @@ def _fill_summary(instance: dg.DagsterInstance, summary: RunSummary, settings: S
                 (ev.step_key, "ok" if ok else "failed", t - starts.get(ev.step_key, t))
             )
             if not ok and summary.error is None:
-                summary.error = str(ev.event_specific_data.error.message).strip()
+                summary.error, summary.traceback = step_error(ev.event_specific_data.error)
         elif ev.event_type == dg.DagsterEventType.STEP_SKIPPED:
             summary.steps.append((ev.step_key, "skipped", 0.0))
         elif ev.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:

@@ -9,22 +9,32 @@ hides a cycle (tests/test_import_layers.py checks the layers).
 
 from __future__ import annotations
 
-import csv
-import functools
-import json
+import contextlib
+import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from segmint.errors import SegmintError
-from segmint.settings import Settings, get_settings
+from segmint.cli_audiences import audiences_app
+from segmint.cli_common import (
+    PIPE_WIDTH,
+    AudFolderOpt,
+    WarehouseOpt,
+    _progress_callback,
+    _settings,
+    console,
+    fail,
+    out,
+    progress_bar,
+    user_errors,
+)
+from segmint.errors import EXIT_NOT_FOUND, SegmintError
+
+__all__ = ["PIPE_WIDTH", "app", "console", "fail", "main", "out"]
 
 app = typer.Typer(
     help="segmint: customer analytics warehouse (dbt + DuckDB + Dagster).",
@@ -32,53 +42,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console(stderr=True)
-out = Console()
-
-WarehouseOpt = Annotated[
-    Path | None, typer.Option("--warehouse", "-w", help="Working DuckDB file (SEGMINT_WAREHOUSE)")
-]
-
-
-def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected user mistakes into a one-line message and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (SegmintError, FileNotFoundError) as exc:
-            console.print(f"[bold red]error:[/] {exc}")
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _settings(**overrides: Any) -> Settings:
-    base = get_settings()
-    return base.model_copy(update={k: v for k, v in overrides.items() if v is not None})
-
-
-def progress_bar() -> Progress:
-    return Progress(
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-
-
-def _progress_callback(progress: Progress) -> Callable[[str, int, int], None]:
-    tasks: dict[str, Any] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = progress.add_task(stage, total=max(total, 1))
-        progress.update(tasks[stage], completed=done, total=max(total, 1))
-
-    return update
 
 
 @app.command()
@@ -98,6 +61,8 @@ def generate(
         raise SegmintError(f"unknown format {fmt!r}: use csv or parquet")
     if customers < 1 or days < 1:
         raise SegmintError("--customers and --days must be positive")
+    if not 0.0 <= dirt_rate <= 1.0:
+        raise SegmintError(f"--dirt-rate {dirt_rate} is not a share: give 0 to 1")
     with progress_bar() as progress:
         counts = run_generate(
             out_dir,
@@ -120,15 +85,27 @@ def ingest(
     landing: Annotated[Path | None, typer.Argument(help="Landing folder (SEGMINT_LANDING)")] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Load landing files into raw.* (bad rows to quarantine.*, refused files reported)."""
+    """Load landing files into raw.* (bad rows to quarantine.*, refused files reported).
+
+    Exit code 1 when a file was refused, 75 while a run or erasure holds the warehouse.
+    """
     from segmint.ingest import ingest as run_ingest
+    from segmint.preflight import holding, is_explicit, missing_landing
 
     s = _settings(landing=landing, warehouse=warehouse)
-    if not s.landing.is_dir():
+    explicit = is_explicit(s, "landing", landing)
+    if explicit and not s.landing.is_dir():
         raise SegmintError(f"landing folder not found: {s.landing}")
-    with progress_bar() as progress:
-        report = run_ingest(s.landing, s.warehouse, progress=_progress_callback(progress))
+    # The lock a run holds from its first step to publish: no ingest slips in between.
+    with holding(s, "segmint ingest", shared=False):
+        if not s.landing.is_dir():
+            console.print(escape(missing_landing(s, explicit=False)))
+            return
+        with progress_bar() as progress:
+            report = run_ingest(s.landing, s.warehouse, progress=_progress_callback(progress))
     print_ingest_report(report)
+    if any(f.status == "refused" for f in report.files):
+        raise typer.Exit(1)
 
 
 def print_ingest_report(report: Any) -> None:
@@ -143,9 +120,13 @@ def print_ingest_report(report: Any) -> None:
             f"{f.rows_quarantined:,}",
         )
     out.print(table)
+    from segmint.preflight import delimiter_hint
+
     for f in report.files:
         if f.status == "refused":
-            console.print(f"[yellow]refused[/] {f.file}: {f.message}")
+            hint = delimiter_hint(Path(f.file))
+            message = f"{f.message}; {hint}" if hint else f.message
+            console.print(f"[yellow]refused[/] {escape(f.file)}: {escape(message)}")
 
 
 @app.command()
@@ -158,26 +139,61 @@ def run(
         str | None, typer.Option(help="Dagster asset selection, e.g. 'group:marts*' or a key")
     ] = None,
     landing: Annotated[Path | None, typer.Option(help="Landing folder")] = None,
+    audiences: AudFolderOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Materialize the pipeline in process (ingest → dbt → checks → models → exports → publish)."""
+    """Materialize the pipeline in process (ingest → dbt → checks → models → exports → publish).
+
+    Every option is checked before any work: a malformed or out-of-range --as-of, a missing
+    --landing or a warehouse path that is not a DuckDB file is one line and exit code 2.
+    """
+    from segmint.preflight import check_run, is_explicit
+
+    s = _settings(landing=landing, warehouse=warehouse, as_of=as_of, audiences=audiences)
+    notes = check_run(s, explicit_landing=is_explicit(s, "landing", landing))
+    for note in notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    if not console.is_terminal:  # dbt and Dagster log lines carry no ANSI codes either
+        _plain_dbt_logs()
     from orchestration.runner import run_pipeline
 
-    s = _settings(landing=landing, warehouse=warehouse, as_of=as_of)
     summary = run_pipeline(s, selection=select, console=console)
     out.print(summary.render())
+    if summary.traceback:  # a bug inside a step (a user error prints its message only)
+        console.print(summary.traceback, markup=False, highlight=False)
+    for note in notes:  # after the summary too: the run's output has scrolled them away
+        console.print(f"[yellow]note:[/] {escape(note)}")
     if not summary.success:
         raise typer.Exit(1)
+
+
+def _plain_dbt_logs() -> None:
+    """No colour codes from dbt in a pipe: DBT_USE_COLORS for the dbt processes, and dbt's
+    import-time console logger (which dagster-dbt's node selection logs through, coloured
+    whatever the flag) replaced by a plain one."""
+    os.environ.setdefault("DBT_USE_COLORS", "false")
+    os.environ.setdefault("NO_COLOR", "1")
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager_client import cleanup_event_logger, get_event_manager
+    from dbt_common.events.functions import get_stdout_config
+    from dbt_common.events.logger import LineFormat
+
+    cleanup_event_logger()
+    plain = get_stdout_config(LineFormat.PlainText, False, EventLevel.INFO, False)
+    get_event_manager().add_logger(plain)
 
 
 @app.command()
 @user_errors
 def status(warehouse: WarehouseOpt = None) -> None:
-    """What is loaded, quarantined, built and published."""
+    """What is loaded, quarantined, built and published (exit code 75 while a run writes)."""
+    from segmint.preflight import holding
     from segmint.status import collect_status
 
     s = _settings(warehouse=warehouse)
-    for table in collect_status(s):
+    with holding(s, "segmint status", shared=True):
+        tables = collect_status(s)
+    for table in tables:
         out.print(table)
 
 
@@ -191,40 +207,37 @@ def sql(
     ] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """Query the published snapshot (read-only) and print a table, CSV or JSON."""
-    import duckdb
+    """Query the published snapshot (read-only) and print a table, CSV or JSON.
 
+    The connection cannot write or read other files (no COPY TO, EXPORT, ATTACH, INSTALL),
+    also with --working; only queries run. JSON is strict (NaN and Infinity become null).
+    """
+    from segmint import query as q
+    from segmint.preflight import holding
+
+    if fmt not in q.FORMATS:
+        raise SegmintError(f"unknown format {fmt!r}: use table, csv or json")
     s = _settings(warehouse=warehouse)
     path = s.warehouse if working else s.published_path
     if not path.exists():
         raise SegmintError(f"no warehouse at {path}: run `segmint run` first")
-    if fmt not in ("table", "csv", "json"):
-        raise SegmintError(f"unknown format {fmt!r}: use table, csv or json")
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        try:
-            rel = con.execute(query)
-        except duckdb.Error as exc:
-            raise SegmintError(str(exc).splitlines()[0]) from None
-        if rel.description is None:
-            return
-        cols = [d[0] for d in rel.description]
-        rows = rel.fetchall()
-    finally:
-        con.close()
+    # The published snapshot is swapped in atomically: readers need no lock. The working
+    # file is shared with a run's writers: wait for none, answer busy (75).
+    with holding(s, "segmint sql", shared=True) if working else contextlib.nullcontext():
+        result = q.run_query(path, query)
+    if result is None:
+        return
+    cols, rows = result
     if fmt == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(cols)
-        writer.writerows(rows)
+        q.write_csv(cols, rows, sys.stdout)
     elif fmt == "json":
-        sys.stdout.write(json.dumps([dict(zip(cols, r, strict=True)) for r in rows], default=str))
-        sys.stdout.write("\n")
+        q.write_json(cols, rows, sys.stdout)
     else:
         table = Table(*cols)
         for r in rows:
-            table.add_row(*("" if v is None else str(v) for v in r))
+            table.add_row(*(q.display(v) for v in r))
         out.print(table)
-        console.print(f"{len(rows)} row(s) from {path}")
+        console.print(f"{len(rows)} row(s) from {escape(str(path))}")
 
 
 @app.command()
@@ -242,145 +255,7 @@ def main() -> None:  # pragma: no cover
     app()
 
 
-audiences_app = typer.Typer(
-    help="Audiences: list, validate, preview and export.", no_args_is_help=True
-)
 app.add_typer(audiences_app, name="audiences")
-
-AudFolderOpt = Annotated[
-    Path | None, typer.Option("--audiences", help="Folder of audience YAML (SEGMINT_AUDIENCES)")
-]
-
-
-def _dbt_manifest() -> Path | None:
-    manifest = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / "manifest.json"
-    return manifest if manifest.exists() else None
-
-
-def _working_con(s: Settings):
-    import duckdb
-
-    if not s.warehouse.exists():
-        raise SegmintError(f"no warehouse at {s.warehouse}: run `segmint run` first")
-    return duckdb.connect(str(s.warehouse))
-
-
-@audiences_app.command("list")
-@user_errors
-def audiences_list(audiences: AudFolderOpt = None, warehouse: WarehouseOpt = None) -> None:
-    """Audiences defined (YAML and dbt models tagged `audience`) and their last exports."""
-    from segmint.activation import last_runs, validate_audiences
-
-    s = _settings(audiences=audiences, warehouse=warehouse)
-    found, problems = validate_audiences(s.audiences, dbt_manifest=_dbt_manifest())
-    runs: dict[str, list[dict[str, Any]]] = {}
-    if s.warehouse.exists():
-        con = _working_con(s)
-        try:
-            for r in last_runs(con):
-                runs.setdefault(r["audience"], []).append(r)
-        finally:
-            con.close()
-    table = Table("audience", "destinations", "holdout", "last export", title="audiences")
-    for a in found:
-        last = ", ".join(
-            f"{r['destination']}: {r['status']} ({r['exported']} sent)"
-            for r in runs.get(a.name, [])
-        )
-        dests = ", ".join(d.destination_name for d in a.destinations)
-        table.add_row(a.name, dests, f"{a.holdout_share:.0%}", last or "never")
-    out.print(table)
-    for p in problems:
-        console.print(f"[red]invalid[/] {p}")
-    if problems:
-        raise typer.Exit(1)
-
-
-@audiences_app.command("validate")
-@user_errors
-def audiences_validate(audiences: AudFolderOpt = None, warehouse: WarehouseOpt = None) -> None:
-    """Check every audience against the real columns and types of customer_targeting."""
-    from segmint.activation import validate_audiences
-
-    s = _settings(audiences=audiences, warehouse=warehouse)
-    con = _working_con(s) if s.warehouse.exists() else None
-    try:
-        found, problems = validate_audiences(s.audiences, con, dbt_manifest=_dbt_manifest())
-    finally:
-        if con is not None:
-            con.close()
-    for p in problems:
-        console.print(f"[red]invalid[/] {p}")
-    if con is None:
-        console.print("[yellow]no warehouse yet: checked structure only, not columns/types[/]")
-    out.print(f"{len(found)} valid audience(s), {len(problems)} problem(s)")
-    if problems:
-        raise typer.Exit(1)
-
-
-@audiences_app.command("preview")
-@user_errors
-def audiences_preview(
-    name: Annotated[str, typer.Argument(help="Audience name")],
-    limit: Annotated[int, typer.Option(help="Sample rows to show")] = 10,
-    audiences: AudFolderOpt = None,
-    warehouse: WarehouseOpt = None,
-) -> None:
-    """Who would be exported now (counts and a masked sample); changes nothing."""
-    from segmint.activation import get_audience, preview_audience
-
-    s = _settings(audiences=audiences, warehouse=warehouse)
-    con = _working_con(s)
-    try:
-        aud = get_audience(name, s.audiences, con, dbt_manifest=_dbt_manifest())
-        preview = preview_audience(con, aud, s.holdout_salt, limit=limit)
-    finally:
-        con.close()
-    counts = Table("what", "customers", title=f"audience {name} now")
-    for label in ("matched", "members", "holdout", "would_export"):
-        counts.add_row(label.replace("_", " "), f"{getattr(preview, label):,}")
-    counts.add_row("excluded: no consent", f"{preview.excluded_no_consent:,}")
-    counts.add_row("excluded: erased", f"{preview.excluded_erased:,}")
-    out.print(counts)
-    if preview.sample:
-        sample = Table(*preview.sample[0].keys(), title="sample (contact fields masked)")
-        for row in preview.sample:
-            sample.add_row(*("" if v is None else str(v) for v in row.values()))
-        out.print(sample)
-
-
-@audiences_app.command("export")
-@user_errors
-def audiences_export(
-    name: Annotated[str, typer.Argument(help="Audience name")],
-    to: Annotated[
-        str,
-        typer.Option(
-            "--to",
-            help="Destination or format: hubspot, salesforce, mailchimp, google_ads, meta, "
-            "csv, parquet, jsonl, postgres",
-        ),
-    ],
-    mode: Annotated[str, typer.Option(help="full or delta")] = "delta",
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Export folder")] = None,
-    audiences: AudFolderOpt = None,
-    warehouse: WarehouseOpt = None,
-) -> None:
-    """Export one audience (consent and erasure enforced; holdout never sent)."""
-    from segmint.activation import export_audience, get_audience
-
-    s = _settings(audiences=audiences, warehouse=warehouse, exports=out_dir)
-    con = _working_con(s)
-    try:
-        aud = get_audience(name, s.audiences, con, dbt_manifest=_dbt_manifest())
-        result = export_audience(con, aud, to, s.exports, mode, s.holdout_salt)
-    finally:
-        con.close()
-    meta = result.metadata()
-    table = Table("what", "value", title=f"export {name} → {to} ({mode})")
-    for k, v in meta.items():
-        table.add_row(str(k), str(v))
-    out.print(table)
 
 
 @app.command()
@@ -396,20 +271,32 @@ def forget(
 ) -> None:
     """Erase one person from every layer and republish (right to erasure, no PII kept).
 
-    Refuses while a pipeline run holds the warehouse (exit code 75: retry later).
+    Refuses while a pipeline run holds the warehouse (exit code 75: retry later). An id or
+    email found nowhere exits with code 3 and says whether a suppression was recorded.
     """
     from orchestration.runner import running_pipeline_runs
     from segmint.erasure import EXIT_RUN_IN_PROGRESS, RunInProgressError
     from segmint.erasure import forget as run_forget
+    from segmint.warehouse import check_database_file
 
     s = _settings(warehouse=warehouse)
+    check_database_file(s.warehouse)  # a folder is not "locked by a run"
     try:
         report = run_forget(
             s, customer_id=customer_id, email=email, live_runs=lambda: running_pipeline_runs(s)
         )
     except RunInProgressError as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        console.print(f"[bold red]busy, retry:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_RUN_IN_PROGRESS) from None
+    if report.total == 0 and not report.already_erased:
+        # Nobody matched: say so, and that the suppression stands (later files are dropped).
+        who = "customer id" if customer_id is not None else "email"
+        console.print(
+            f"[yellow]not found:[/] no row of this {who} in any layer; a suppression was "
+            f"recorded ({len(report.customer_id_hashes)} customer id hash(es) in the erasure "
+            "ledger), so files delivered later leave this person out"
+        )
+        raise typer.Exit(EXIT_NOT_FOUND)
     table = Table("layer", "rows deleted", title="erasure")
     for layer, n in report.per_layer().items():
         table.add_row(layer, f"{n:,}")
@@ -429,3 +316,7 @@ def forget(
         f"{ids.get('order_id', 0)} order id hash(es) and {ids.get('anonymous_id', 0)} "
         "anonymous id hash(es) recorded"
     )
+
+
+if __name__ == "__main__":  # python -m segmint.cli
+    main()

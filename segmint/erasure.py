@@ -320,7 +320,10 @@ def _erase(
     report.already_erased = bool(hashes) and set(hashes) <= known
     report.deleted = _delete_rows(con)
     if not hashes and not report.deleted:
-        raise SegmintError("no customer and no row found with that email")
+        raise SegmintError(
+            "no customer and no row found with that email: nothing was erased and no "
+            "suppression was recorded (give --customer-id to record one)"
+        )
     report.identifiers_recorded = _record(con, now)
     report.activation_purged = purge_erased(con, transaction=False)
     if has_table(con, "activation", "audience_membership"):

@@ -21,6 +21,7 @@ from pydantic import Field
 
 from orchestration.dbt.project import dbt_project, prepare_manifest
 from orchestration.resources import WRITER_POOL, WarehouseResource
+from segmint.as_of import check_as_of_file
 from segmint.privacy import prepare_file
 
 if dbt_project.preparer is not None:
@@ -115,6 +116,8 @@ def run_dbt(
 ) -> Iterator[Any]:
     """Run dbt for the selected nodes, then attach row counts to every materialization."""
     warehouse.export_env()
+    if warehouse.as_of:  # against the data as ingested by this run, before dbt builds on it
+        check_as_of_file(warehouse.db, warehouse.as_of)
     prepare_file(warehouse.db)  # the identifier hash key's pads, read by the keyed_hash macro
     args = [command, "--vars", json.dumps(dbt_vars(warehouse))]
     if full_refresh:

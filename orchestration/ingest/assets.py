@@ -32,12 +32,18 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Load new landing files into raw.*, quarantining rows that break the contract."""
     import duckdb
 
-    from segmint.ingest import ingest
+    from segmint.ingest import IngestReport, ingest
+    from segmint.preflight import missing_landing_note
 
     def progress(stage: str, done: int, total: int) -> None:
         context.log.debug(f"ingest {stage}: {done}/{total}")
 
-    report = ingest(Path(warehouse.landing), warehouse.db, progress=progress)
+    landing = Path(warehouse.landing)
+    if landing.is_dir():
+        report = ingest(landing, warehouse.db, progress=progress)
+    else:  # nothing new to ingest when raw holds data (`segmint ingest DIR` loaded it)
+        context.log.info(missing_landing_note(landing, warehouse.db))
+        report = IngestReport(str(landing), str(warehouse.db))
     per_table: dict[str, dict[str, int]] = defaultdict(
         lambda: {
             "files_loaded": 0,

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from segmint.errors import SegmintError
+
 Progress = Callable[[str, int, int], None]
 
 LOADED = "loaded"
@@ -17,7 +19,7 @@ _EMAIL = re.compile(r"[^\s'\"<>@]+@[^\s'\"<>@]+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 
 
-class IngestError(Exception):
+class IngestError(SegmintError):
     """A user-facing ingest failure with a one-line message (printed without traceback)."""
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from segmint.warehouse import WarehouseBusy, exclusive_use
+from segmint.errors import SegmintError
+from segmint.warehouse import WarehouseBusy, exclusive_use, lock_path
 
 HOLD = """
 import sys, time
@@ -58,4 +59,39 @@ def test_exclusive_use_is_released_when_the_holder_is_killed(tmp_path: Path) -> 
     holder.kill()
     holder.wait(timeout=60)
     with exclusive_use(warehouse, "segmint run"):
+        pass
+
+
+def test_readers_share_the_lock_and_a_writer_is_refused_meanwhile(tmp_path: Path) -> None:
+    warehouse = tmp_path / "segmint.duckdb"
+    with exclusive_use(warehouse, "segmint status", shared=True):
+        with exclusive_use(warehouse, "segmint sql", shared=True):
+            pass
+        with pytest.raises(WarehouseBusy), exclusive_use(warehouse, "segmint ingest"):
+            pass
+    busy = pytest.raises(WarehouseBusy)
+    with exclusive_use(warehouse, "ingest"), busy, exclusive_use(warehouse, "x", shared=True):
+        pass
+
+
+def test_the_holder_is_cleared_on_release(tmp_path: Path) -> None:
+    """A later waiter never names a holder that has gone (the text is the holder's own)."""
+    warehouse = tmp_path / "segmint.duckdb"
+    with exclusive_use(warehouse, "segmint ingest"):
+        assert "segmint ingest (pid" in lock_path(warehouse).read_text()
+    assert lock_path(warehouse).read_text() == ""
+    with pytest.raises(RuntimeError), exclusive_use(warehouse, "segmint run"):
+        raise RuntimeError("a failing step")
+    assert lock_path(warehouse).read_text() == ""
+
+
+def test_a_reader_that_cannot_make_the_lock_file_still_reads(tmp_path: Path) -> None:
+    """E.g. an analyst on a read-only folder (here: the lock path cannot be opened, as root
+    can write anywhere): readers go on under DuckDB's own lock, writers get one line."""
+    warehouse = tmp_path / "segmint.duckdb"
+    lock_path(warehouse).mkdir()
+    with exclusive_use(warehouse, "segmint status", shared=True):
+        pass
+    refused = pytest.raises(SegmintError, match="cannot create the lock file")
+    with refused, exclusive_use(warehouse, "segmint ingest"):
         pass
