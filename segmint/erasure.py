@@ -24,8 +24,10 @@
      so an order or device id spelled like some customer_id would flag the wrong person;
    - purges activation history (segmint.activation.purge_erased): per-run members, holdout
      assignments, removed and holdout memberships (never sent, nothing to withdraw).
-     Current exported memberships stay in activation.audience_membership (customer_id and
-     customer_key only) until the next export has sent their removal to the destination,
+     Current exported memberships stay in activation.audience_membership (customer_id,
+     customer_key and, in erasure_hashes, the hashes the removal needs: SHA-256 of the
+     normalised email / phone for the ad platforms, MD5 of the email for Mailchimp, never
+     the contact data) until the next export has sent their removal to the destination,
      which then deletes them. Every export also purges leftovers of ledgered customers and
      checks the ledger itself, so a later run cannot bring them back;
 3. republishes the analyst snapshot (segmint.warehouse.publish) from the cleaned
@@ -46,6 +48,7 @@ already delivered belong to their destination and are not touched.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,7 +57,8 @@ from pathlib import Path
 import duckdb
 
 from segmint import privacy
-from segmint.activation.state import purge_erased
+from segmint.activation import identity as ident
+from segmint.activation.state import ensure_activation_schema, purge_erased
 from segmint.catalog import has_table, list_tables, table_columns
 from segmint.errors import SegmintError
 from segmint.fs import write_json_atomic
@@ -318,6 +322,7 @@ def _erase(
         ).fetchall()
     }
     report.already_erased = bool(hashes) and set(hashes) <= known
+    _keep_removal_hashes(con)
     report.deleted = _delete_rows(con)
     if not hashes and not report.deleted:
         raise SegmintError("no customer and no row found with that email")
@@ -332,6 +337,51 @@ def _erase(
         ).fetchone()
         report.pending_removals = int(pending)
     return report
+
+
+def _contacts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, ...]]:
+    """(email, phone, country) per erased customer_id, as the last exports read them
+    (customer_targeting), else from their latest raw.customers row."""
+    out: dict[str, tuple[str | None, ...]] = {}
+    for schema, table in (("marts", "customer_targeting"), ("raw", "customers")):
+        columns = table_columns(con, schema, table)
+        if not {"customer_id", "email", "phone", "country"} <= set(columns):
+            continue
+        order = "updated_at desc nulls last" if "updated_at" in columns else "customer_id"
+        rows = con.execute(
+            f"""
+            select trim(customer_id), email, phone, country from {schema}.{table}
+            where trim(customer_id) in (select erase_id from _erase_ids)
+              and (email is not null or phone is not null)
+            qualify row_number() over (partition by trim(customer_id) order by {order}) = 1
+            """
+        ).fetchall()
+        for cid, *contact in rows:
+            out.setdefault(str(cid), tuple(contact))
+    return out
+
+
+def _keep_removal_hashes(con: duckdb.DuckDBPyConnection) -> int:
+    """Before the contact data goes: keep on each of the person's exported memberships the
+    hashes its removal needs at the destination (identity.erasure_hashes: the SHA-256 /
+    MD5 forms the ad platforms and Mailchimp already hold, never the email or phone), so
+    the next export can send the removal. Returns memberships updated."""
+    if not has_table(con, "activation", "audience_membership"):
+        return 0
+    ensure_activation_schema(con)
+    contacts = _contacts(con)
+    updated = 0
+    for cid, (email, phone, country) in contacts.items():
+        kept = json.dumps(ident.erasure_hashes(email, phone, country), sort_keys=True)
+        (n,) = con.execute(
+            """
+            update activation.audience_membership set erasure_hashes = ?
+            where customer_id = ? and status = 'active' and not in_holdout
+            """,
+            [kept, cid],
+        ).fetchone()
+        updated += int(n)
+    return updated
 
 
 def _delete_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
