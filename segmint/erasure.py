@@ -53,7 +53,6 @@ already delivered belong to their destination and are not touched.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,7 +63,8 @@ import duckdb
 
 from segmint import privacy
 from segmint.activation import identity as ident
-from segmint.activation.state import ensure_activation_schema, purge_erased
+from segmint.activation.pending import keep_removal_hashes
+from segmint.activation.state import purge_erased
 from segmint.catalog import has_table, list_tables, table_columns
 from segmint.errors import SegmintError
 from segmint.fs import write_json_atomic
@@ -350,7 +350,7 @@ def _erase(
         ).fetchall()
     }
     report.already_erased = bool(hashes) and set(hashes) <= known
-    _keep_removal_hashes(con)
+    keep_removal_hashes(con, "_erase_ids")
     report.deleted = _delete_rows(con)
     if not hashes and not report.deleted:
         raise SegmintError("no customer and no row found with that email")
@@ -387,51 +387,6 @@ def _contact_values(con: duckdb.DuckDBPyConnection) -> set[str]:
             if e164:
                 values.update({e164, e164[1:]})
     return values
-
-
-def _contacts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str | None, ...]]:
-    """(email, phone, country) per erased customer_id, as the last exports read them
-    (customer_targeting), else from their latest raw.customers row."""
-    out: dict[str, tuple[str | None, ...]] = {}
-    for schema, table in (("marts", "customer_targeting"), ("raw", "customers")):
-        columns = table_columns(con, schema, table)
-        if not {"customer_id", "email", "phone", "country"} <= set(columns):
-            continue
-        order = "updated_at desc nulls last" if "updated_at" in columns else "customer_id"
-        rows = con.execute(
-            f"""
-            select trim(customer_id), email, phone, country from {schema}.{table}
-            where trim(customer_id) in (select erase_id from _erase_ids)
-              and (email is not null or phone is not null)
-            qualify row_number() over (partition by trim(customer_id) order by {order}) = 1
-            """
-        ).fetchall()
-        for cid, *contact in rows:
-            out.setdefault(str(cid), tuple(contact))
-    return out
-
-
-def _keep_removal_hashes(con: duckdb.DuckDBPyConnection) -> int:
-    """Before the contact data goes: keep on each of the person's exported memberships the
-    hashes its removal needs at the destination (identity.erasure_hashes: the SHA-256 /
-    MD5 forms the ad platforms and Mailchimp already hold, never the email or phone), so
-    the next export can send the removal. Returns memberships updated."""
-    if not has_table(con, "activation", "audience_membership"):
-        return 0
-    ensure_activation_schema(con)
-    contacts = _contacts(con)
-    updated = 0
-    for cid, (email, phone, country) in contacts.items():
-        kept = json.dumps(ident.erasure_hashes(email, phone, country), sort_keys=True)
-        (n,) = con.execute(
-            """
-            update activation.audience_membership set erasure_hashes = ?
-            where customer_id = ? and status = 'active' and not in_holdout
-            """,
-            [kept, cid],
-        ).fetchone()
-        updated += int(n)
-    return updated
 
 
 def _delete_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
