@@ -24,12 +24,19 @@
      so an order or device id spelled like some customer_id would flag the wrong person;
    - purges activation history (segmint.activation.purge_erased): per-run members, holdout
      assignments, removed and holdout memberships (never sent, nothing to withdraw).
-     Current exported memberships stay in activation.audience_membership (customer_id and
-     customer_key only) until the next export has sent their removal to the destination,
+     Current exported memberships stay in activation.audience_membership (customer_id,
+     customer_key and, in erasure_hashes, the hashes the removal needs: SHA-256 of the
+     normalised email / phone for the ad platforms, MD5 of the email for Mailchimp, never
+     the contact data) until the next export has sent their removal to the destination,
      which then deletes them. Every export also purges leftovers of ledgered customers and
      checks the ledger itself, so a later run cannot bring them back;
 3. republishes the analyst snapshot (segmint.warehouse.publish) from the cleaned
-   warehouse, leaving out those pending membership rows.
+   warehouse, leaving out those pending membership rows;
+4. leaves no byte of their email or phone on disk under the warehouse folder: the working
+   DuckDB file is rewritten into a fresh file and swapped in atomically
+   (segmint.warehouse.compact: deleted rows stay readable in freed blocks otherwise), and
+   every other file there that holds one of their emails or phone numbers (Dagster
+   storage, logs, dbt and GX artifacts) is rewritten without it (segmint.warehouse.scrub).
 
 It refuses (RunInProgressError, `segmint forget` exits 75) while a pipeline run holds the
 warehouse: when the DuckDB file is locked by another process, when another segmint process
@@ -46,6 +53,7 @@ already delivered belong to their destination and are not touched.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +62,8 @@ from pathlib import Path
 import duckdb
 
 from segmint import privacy
+from segmint.activation import identity as ident
+from segmint.activation.pending import keep_removal_hashes
 from segmint.activation.state import purge_erased
 from segmint.catalog import has_table, list_tables, table_columns
 from segmint.errors import SegmintError
@@ -61,6 +71,10 @@ from segmint.fs import write_json_atomic
 from segmint.privacy import ERASURE_IDENTIFIERS, ERASURE_LEDGER, keyed_sql
 from segmint.settings import Settings
 from segmint.warehouse import WarehouseBusy, exclusive_use, publish
+from segmint.warehouse.compact import compact
+from segmint.warehouse.scrub import scrub_folder
+
+log = logging.getLogger(__name__)
 
 # Layers cleaned in the transaction (activation has its own purge, see purge_erased).
 ERASE_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml")
@@ -87,6 +101,9 @@ class ErasureReport:
     identifiers_recorded: dict[str, int] = field(default_factory=dict)
     activation_purged: int = 0
     pending_removals: int = 0  # memberships kept until their removal is exported
+    compacted_bytes: tuple[int, int] = (0, 0)  # working file size before / after rewrite
+    scrubbed_files: int = 0  # other files under the warehouse folder rewritten
+    unscrubbed_files: list[Path] = field(default_factory=list)  # could not be edited
     already_erased: bool = False
     published: Path | None = None
 
@@ -285,8 +302,9 @@ def _forget_locked(
         privacy.prepare(con)
         now = datetime.now(UTC).replace(tzinfo=None)
         con.begin()
+        contact: set[str] = set()
         try:
-            report = _erase(con, customer_id, email, now)
+            report = _erase(con, customer_id, email, now, contact)
             con.commit()
         except BaseException:
             con.rollback()
@@ -298,15 +316,29 @@ def _forget_locked(
             report.published = _republish(con, settings, f"erasure-{now:%Y%m%dT%H%M%S}Z")
     finally:
         con.close()
+    # Deleted rows leave their bytes in freed blocks: rewrite the working file, then
+    # scrub what else under the warehouse folder held the person's contact data.
+    report.compacted_bytes = compact(settings.warehouse)
+    scrubbed = scrub_folder(settings.warehouse.parent, contact)
+    report.scrubbed_files = len(scrubbed.rewritten)
+    report.unscrubbed_files = scrubbed.left
+    for path in scrubbed.left:
+        log.warning("erasure: %s still holds an erased value and cannot be edited", path)
     return report
 
 
 def _erase(
-    con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str | None, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    customer_id: str | None,
+    email: str | None,
+    now: datetime,
+    contact: set[str],
 ) -> ErasureReport:
-    """Delete, record and purge inside the caller's transaction; returns what it did."""
+    """Delete, record and purge inside the caller's transaction; returns what it did.
+    `contact` receives the person's emails and phone numbers (to scrub other files)."""
     privacy.ensure_ledgers(con, erased_at=True)
     _collect(con, customer_id, email)
+    contact.update(_contact_values(con))
     rows = con.execute(f"select {keyed_sql('erase_id')} from _erase_ids order by 1").fetchall()
     hashes = [str(r[0]) for r in rows]
     report = ErasureReport(customer_id_hashes=hashes)
@@ -318,6 +350,7 @@ def _erase(
         ).fetchall()
     }
     report.already_erased = bool(hashes) and set(hashes) <= known
+    keep_removal_hashes(con, "_erase_ids")
     report.deleted = _delete_rows(con)
     if not hashes and not report.deleted:
         raise SegmintError(
@@ -335,6 +368,28 @@ def _erase(
         ).fetchone()
         report.pending_removals = int(pending)
     return report
+
+
+def _contact_values(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The person's emails and phone numbers as stored and in E.164 (file scrubbing)."""
+    values = {str(r[0]) for r in con.execute("select erase_email from _erase_emails").fetchall()}
+    for schema in ("raw", "quarantine"):
+        if not {"customer_id", "phone"} <= set(table_columns(con, schema, "customers")):
+            continue
+        country = "country" if "country" in table_columns(con, schema, "customers") else "null"
+        rows = con.execute(
+            f"""
+            select distinct trim(phone), {country} from {schema}.customers
+            where trim(customer_id) in (select erase_id from _erase_ids)
+              and nullif(trim(phone), '') is not null
+            """
+        ).fetchall()
+        for phone, where in rows:
+            values.add(str(phone))
+            e164 = ident.normalize_phone_e164(str(phone), where)
+            if e164:
+                values.update({e164, e164[1:]})
+    return values
 
 
 def _delete_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -72,9 +72,13 @@ SALESFORCE_FIELD_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,79}$"
 PG_TABLE_PATTERN = r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$"
 ENV_PATTERN = r"^[A-Z_][A-Z0-9_]{0,127}$"
 
+HUBSPOT_PROPERTY_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
+MAILCHIMP_LIST_PATTERN = r"^[A-Za-z0-9]{1,32}$"
+
 _FORMAT_OPTIONS: dict[str, frozenset[str]] = {
     "salesforce": frozenset({"external_id_field", "member_field", "field_map"}),
-    "mailchimp": frozenset({"tags"}),
+    "hubspot": frozenset({"member_field"}),
+    "mailchimp": frozenset({"tags", "list_id"}),
     "postgres": frozenset({"table", "dsn_env", "key", "on_remove"}),
 }
 _ALL_OPTIONS = frozenset().union(*_FORMAT_OPTIONS.values())
@@ -92,10 +96,13 @@ class Destination(BaseModel):
     name: str | None = Field(None, pattern=NAME_PATTERN, description="Default: the format")
     # salesforce
     external_id_field: str = Field("Segmint_Customer_Key__c", pattern=SALESFORCE_FIELD_PATTERN)
-    member_field: str = Field("Segmint_Audience_Member__c", pattern=SALESFORCE_FIELD_PATTERN)
+    # salesforce and hubspot: the audience's own membership field (checkbox / boolean
+    # property); default Segmint_<audience>__c (Salesforce), segmint_<audience> (HubSpot)
+    member_field: str | None = None
     field_map: dict[str, str] = Field(default_factory=dict)
     # mailchimp
     tags: list[str] | None = None
+    list_id: str | None = Field(None, pattern=MAILCHIMP_LIST_PATTERN)
     # postgres
     table: str | None = Field(None, pattern=PG_TABLE_PATTERN)
     dsn_env: str = Field("SEGMINT_POSTGRES_DSN", pattern=ENV_PATTERN)
@@ -131,12 +138,48 @@ class Destination(BaseModel):
         misplaced = sorted((self.model_fields_set & _ALL_OPTIONS) - allowed)
         if misplaced:
             raise ValueError(f"option(s) {misplaced} do not apply to format {self.format}")
+        if self.member_field is not None:
+            problem = _member_field_problem(self.format, self.member_field)
+            if problem:
+                raise ValueError(f"member_field {self.member_field!r}: {problem}")
         return self
 
     @property
     def destination_name(self) -> str:
         """The name membership state is kept under (defaults to the format)."""
         return self.name or self.format
+
+
+def _member_field_problem(fmt: str, name: str) -> str | None:
+    """Why `name` cannot be the membership field of a `fmt` destination (None: it can)."""
+    if fmt == "hubspot":
+        if not re.match(HUBSPOT_PROPERTY_PATTERN, name):
+            return "a HubSpot property name is lowercase letters, digits and underscores"
+        return None
+    # Salesforce custom field API names: a letter first, letters, digits and single
+    # underscores, not ending in one; at most 40 characters before the __c suffix.
+    base = name.removesuffix("__c")
+    if (
+        not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", base)
+        or "__" in base
+        or base.endswith("_")
+        or len(base) > 40
+    ):
+        return (
+            "a Salesforce custom field is <name>__c, the name up to 40 letters, digits "
+            "or single underscores, starting with a letter"
+        )
+    return None
+
+
+def member_field(audience: Audience, dest: Destination) -> str:
+    """The field that says "member of this audience" at a CRM (one per audience, so a
+    removal from one audience never clears another)."""
+    if dest.member_field:
+        return dest.member_field
+    if dest.format == "hubspot":
+        return f"segmint_{audience.name}"
+    return f"Segmint_{audience.name}__c"
 
 
 class Audience(BaseModel):
@@ -178,6 +221,15 @@ class Audience(BaseModel):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"destination names must be unique, repeated: {duplicates}")
+        for dest in self.destinations:
+            if dest.format in ("salesforce", "hubspot") and dest.member_field is None:
+                problem = _member_field_problem(dest.format, member_field(self, dest))
+                if problem:
+                    raise ValueError(
+                        f"destination {dest.destination_name}: the default member field "
+                        f"{member_field(self, dest)!r} does not fit ({problem}); set "
+                        "member_field"
+                    )
         return self
 
     def destination(self, name_or_format: str) -> Destination:
@@ -307,6 +359,25 @@ def _audience_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
 
 
+def shared_member_fields(audiences: list[Audience]) -> list[str]:
+    """Problems: two audiences writing the same CRM membership field (removing a person
+    from one would take them out of the other)."""
+    owner: dict[tuple[str, str], str] = {}
+    problems: list[str] = []
+    for aud in audiences:
+        for dest in aud.destinations:
+            if dest.format not in ("salesforce", "hubspot"):
+                continue
+            key = (dest.format, member_field(aud, dest).lower())
+            if key in owner and owner[key] != aud.name:
+                problems.append(
+                    f"{aud.source}: destination {dest.destination_name}: member_field "
+                    f"{member_field(aud, dest)!r} is already used by audience {owner[key]}"
+                )
+            owner.setdefault(key, aud.name)
+    return problems
+
+
 def validate_audiences(
     folder: Path,
     con: duckdb.DuckDBPyConnection | None = None,
@@ -333,6 +404,7 @@ def validate_audiences(
             continue
         seen[aud.name] = aud.source
         unique.append(aud)
+    problems.extend(shared_member_fields(unique))
     if con is not None:
         schema = targeting_columns(con)
         checked = []

@@ -158,7 +158,7 @@ def export_audience(
             deliver_postgres(selection, result, audience, dest, schema, dsn)
         else:
             assert out_dir is not None
-            deliver_files(selection, result, audience, dest, out_dir, placed, started)
+            deliver_files(selection, result, audience, dest, out_dir, placed, started, schema)
         con.begin()
         in_transaction = True
         commit_state(con, result, audience.holdout_share, now())

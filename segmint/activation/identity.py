@@ -1,16 +1,24 @@
-"""Identifier normalisation and SHA-256 hashing as the ad platforms specify.
+"""Identifier normalisation and hashing as the destinations specify, through maintained
+libraries: phone numbers with `phonenumbers` (validated, E.164), email syntax with
+`email-validator` (no DNS), countries and US states with `pycountry`.
 
-Sources (checked when this was written):
+Sources (checked 2026-12 against the vendors' current pages):
 - Google Customer Match / Data Manager API, "Format user data":
-  https://developers.google.com/data-manager/api/devguides/concepts/formatting
-  email: trim all whitespace, lowercase; for gmail.com / googlemail.com remove every dot
-  before the @ and a "+suffix" of the local part. phone: E.164 with "+" and country code.
-  names: lowercase, trimmed. SHA-256, hex encoded. Country and zip are never hashed.
-- Meta Custom Audiences / customer information parameters:
-  https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/customer-information-parameters
-  email: trim + lowercase. phone: digits only, with country code, no leading zeros, no "+".
-  fn/ln: lowercase, no punctuation (UTF-8 letters allowed). ct: lowercase letters only.
-  zip: lowercase, no spaces (US: first 5 digits). country: lowercase ISO 3166-1 alpha-2.
+  https://developers.google.com/data-manager/api/get-started/formatting
+  email: lowercase, trim leading, trailing and intermediate whitespace; for gmail.com /
+  googlemail.com remove all dots before the @ (the page says nothing about a "+suffix":
+  it is kept). phone: "+" and country code, digits only after it (E.164). given/family
+  name: lowercase, trim leading and trailing whitespace (inner spaces kept). SHA-256 hex.
+  region (country) and postal code are never hashed.
+- Meta customer list / Marketing API customer file normalisation:
+  https://www.facebook.com/business/help/2082575038703844 (headers) and
+  https://developers.facebook.com/docs/marketing-api/audiences/guides/custom-audiences
+  ("Hashing and normalization": EMAIL trim + lowercase; PHONE digits only with country
+  code, no leading zeros; FN/LN lowercase a-z, UTF-8 letters allowed, no punctuation;
+  CT lowercase letters only, no spaces or punctuation; ST 2-character ANSI code in
+  lowercase for US states, else lowercase without punctuation or spaces; ZIP lowercase
+  without spaces (US: 5 digits); COUNTRY lowercase ISO 3166-1 alpha-2; DOBY four-digit
+  year; GEN "m" or "f"; every value SHA-256 hashed).
 """
 
 from __future__ import annotations
@@ -18,96 +26,20 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from datetime import date, datetime
+
+import phonenumbers
+import pycountry
+from email_validator import EmailNotValidError, validate_email
 
 _WS = re.compile(r"\s+")
-_EXTENSION = re.compile(r"(?:ext\.?|extension|x|#)\s*\d+\s*$", re.IGNORECASE)
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 
-
-@dataclass(frozen=True)
-class Country:
-    """Dialling facts of one country."""
-
-    iso2: str
-    calling_code: str
-    drop_trunk_zero: bool = True  # national numbers start with a trunk "0" to drop (not IT)
-
-
-COUNTRIES: dict[str, Country] = {
-    c.iso2: c
-    for c in (
-        Country("US", "1", False),
-        Country("CA", "1", False),
-        Country("GB", "44"),
-        Country("IE", "353"),
-        Country("DE", "49"),
-        Country("FR", "33"),
-        Country("ES", "34"),
-        Country("IT", "39", False),
-        Country("NL", "31"),
-        Country("BE", "32"),
-        Country("LU", "352"),
-        Country("AT", "43"),
-        Country("CH", "41"),
-        Country("PL", "48"),
-        Country("CZ", "420"),
-        Country("SE", "46"),
-        Country("NO", "47", False),
-        Country("DK", "45", False),
-        Country("FI", "358"),
-        Country("PT", "351", False),
-        Country("GR", "30", False),
-        Country("HU", "36"),
-        Country("RO", "40"),
-        Country("TR", "90"),
-        Country("AU", "61"),
-        Country("NZ", "64"),
-        Country("JP", "81"),
-        Country("CN", "86"),
-        Country("IN", "91"),
-        Country("SG", "65", False),
-        Country("ZA", "27"),
-        Country("BR", "55"),
-        Country("MX", "52", False),
-    )
-}
-
-COUNTRY_NAMES: dict[str, str] = {
-    "united states": "US",
-    "united states of america": "US",
-    "usa": "US",
-    "united kingdom": "GB",
-    "uk": "GB",
-    "great britain": "GB",
-    "england": "GB",
-    "germany": "DE",
-    "deutschland": "DE",
-    "france": "FR",
-    "spain": "ES",
-    "italy": "IT",
-    "netherlands": "NL",
-    "the netherlands": "NL",
-    "belgium": "BE",
-    "austria": "AT",
-    "switzerland": "CH",
-    "poland": "PL",
-    "sweden": "SE",
-    "norway": "NO",
-    "denmark": "DK",
-    "finland": "FI",
-    "ireland": "IE",
-    "portugal": "PT",
-    "canada": "CA",
-    "mexico": "MX",
-    "brazil": "BR",
-    "australia": "AU",
-    "new zealand": "NZ",
-    "japan": "JP",
-    "china": "CN",
-    "india": "IN",
-    "south africa": "ZA",
-}
+# Reasons a value is dropped from an export (counted per file in the manifest).
+PHONE_INVALID = "phone_invalid"
+PHONE_NO_COUNTRY = "phone_national_without_country"
+EMAIL_INVALID = "email_invalid"
 
 
 def sha256_hex(value: str) -> str:
@@ -115,91 +47,145 @@ def sha256_hex(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
+def md5_hex(value: str) -> str:
+    """Lower-case hex MD5 (Mailchimp's subscriber hash of the lowercase email)."""
+    return hashlib.md5(value.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def hashed(value: str | None) -> str | None:
+    """SHA-256 hex of an already normalised value; None stays None."""
+    return sha256_hex(value) if value else None
+
+
+def _count(drops: Counter[str] | None, reason: str) -> None:
+    if drops is not None:
+        drops[reason] += 1
+
+
+# --------------------------------------------------------------------------- country
+
+
 def country_iso2(country: str | None) -> str | None:
-    """ISO 3166-1 alpha-2 (upper case) of a code or common English name, else None."""
+    """ISO 3166-1 alpha-2 (upper case) of an alpha-2/alpha-3 code or an English name
+    (pycountry: names, official and common names), else None."""
     if country is None:
         return None
     text = _WS.sub(" ", str(country)).strip()
-    if len(text) == 2 and text.isalpha():
-        return text.upper()
-    return COUNTRY_NAMES.get(text.lower())
+    if not text:
+        return None
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        return None
 
 
-def normalize_email_basic(email: str | None) -> str | None:
-    """Trim and lowercase (Meta, HubSpot, Mailchimp); None when it is not an address."""
+def us_state_code(state: str | None, country: str | None) -> str | None:
+    """Meta `st`: the 2-letter ANSI code (lowercase) of a US state given by code or name;
+    elsewhere the name lowercased without punctuation or spaces."""
+    if state is None:
+        return None
+    text = _WS.sub(" ", str(state)).strip()
+    if not text:
+        return None
+    if country_iso2(country) == "US":
+        code = f"US-{text.upper()}" if len(text) == 2 else None
+        sub = pycountry.subdivisions.get(code=code) if code else None
+        if sub is None:
+            for candidate in pycountry.subdivisions.get(country_code="US") or []:
+                if candidate.name.lower() == text.lower():
+                    sub = candidate
+                    break
+        if sub is not None:
+            return str(sub.code).split("-", 1)[1].lower()
+    return normalize_name_meta(text)
+
+
+# --------------------------------------------------------------------------- email
+
+
+def normalize_email_basic(email: str | None, drops: Counter[str] | None = None) -> str | None:
+    """Trimmed, lowercase address whose syntax email-validator accepts (no DNS); else None
+    (counted as email_invalid when a non-empty value is refused)."""
     if email is None:
         return None
-    text = str(email).strip().lower()
-    if text.count("@") != 1 or text.startswith("@") or text.endswith("@"):
+    text = str(email).strip()
+    if not text:
         return None
-    return text
+    try:
+        info = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        _count(drops, EMAIL_INVALID)
+        return None
+    return info.normalized.lower()
 
 
-def normalize_email_google(email: str | None) -> str | None:
-    """Google's rule: remove all whitespace, lowercase; gmail: drop dots and +suffix."""
+def normalize_email_google(email: str | None, drops: Counter[str] | None = None) -> str | None:
+    """Google: all whitespace removed, lowercase; gmail.com / googlemail.com lose the dots
+    of the local part. A "+suffix" is kept (the current spec does not remove it)."""
     if email is None:
         return None
-    text = _WS.sub("", str(email)).lower()
-    if text.count("@") != 1:
+    address = normalize_email_basic(_WS.sub("", str(email)), drops)
+    if address is None:
         return None
-    local, domain = text.split("@")
-    if not local or not domain:
-        return None
+    local, domain = address.rsplit("@", 1)
     if domain in _GMAIL:
-        local = local.split("+", 1)[0].replace(".", "")
-        if not local:
-            return None
+        local = local.replace(".", "")
     return f"{local}@{domain}"
 
 
-def normalize_phone_e164(phone: str | None, country: str | None = None) -> str | None:
-    """E.164 ("+" country code, subscriber number) using the customer's country; else None.
+def mailchimp_subscriber_hash(email: str | None) -> str | None:
+    """MD5 of the lowercase address: how Mailchimp's Marketing API names a member
+    (https://mailchimp.com/developer/marketing/docs/methods-parameters/#path-parameters)."""
+    address = normalize_email_basic(email)
+    return md5_hex(address) if address else None
 
-    Numbers already written internationally (+CC or 00CC) keep their country code; national
-    numbers get the calling code of `country` (ISO code or common name) with the trunk 0
-    dropped where the country uses one. NANP numbers (US/CA) must have 10 digits.
-    """
+
+# --------------------------------------------------------------------------- phone
+
+
+def normalize_phone_e164(
+    phone: str | None, country: str | None = None, drops: Counter[str] | None = None
+) -> str | None:
+    """E.164 ("+", country code, number) of a number phonenumbers parses and validates;
+    national numbers use the customer's country. None otherwise (reason counted)."""
     if phone is None:
         return None
-    text = _EXTENSION.sub("", str(phone)).replace("(0)", "").strip()
+    text = str(phone).strip()
     if not text:
         return None
-    international = text.startswith("+")
-    digits = re.sub(r"\D", "", text)
-    if not digits:
+    region = country_iso2(country)
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        reason = (
+            PHONE_NO_COUNTRY
+            if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+            else PHONE_INVALID
+        )
+        _count(drops, reason)
         return None
-    if not international and digits.startswith("00"):
-        international, digits = True, digits[2:]
-    if international:
-        e164 = digits
-    else:
-        info = COUNTRIES.get(country_iso2(country) or "")
-        if info is None:
-            return None
-        if info.calling_code == "1":
-            if len(digits) == 11 and digits.startswith("1"):
-                digits = digits[1:]
-            if len(digits) != 10:
-                return None
-        elif info.drop_trunk_zero:
-            digits = digits.lstrip("0")
-        e164 = info.calling_code + digits
-    if e164.startswith("0") or not 8 <= len(e164) <= 15:
+    if not phonenumbers.is_valid_number(number):
+        _count(drops, PHONE_INVALID)
         return None
-    return "+" + e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def normalize_phone_meta(phone: str | None, country: str | None = None) -> str | None:
+def normalize_phone_meta(
+    phone: str | None, country: str | None = None, drops: Counter[str] | None = None
+) -> str | None:
     """Meta's phone form: E.164 digits without the "+" (country code, no leading zeros)."""
-    e164 = normalize_phone_e164(phone, country)
+    e164 = normalize_phone_e164(phone, country, drops)
     return e164[1:] if e164 else None
 
 
+# --------------------------------------------------------------------------- names etc.
+
+
 def normalize_name_google(name: str | None) -> str | None:
-    """Google: lowercase, whitespace removed."""
+    """Google given/family name: trimmed and lowercase; inner spaces kept."""
     if name is None:
         return None
-    text = _WS.sub("", str(name)).lower()
+    text = str(name).strip().lower()
     return text or None
 
 
@@ -230,6 +216,41 @@ def normalize_zip(postal_code: str | None) -> str | None:
     return text or None
 
 
-def hashed(value: str | None) -> str | None:
-    """SHA-256 hex of an already normalised value; None stays None."""
-    return sha256_hex(value) if value else None
+def birth_year(value: date | datetime | str | int | None) -> str | None:
+    """Meta doby: the four-digit year of a birth date (1900 up to this year), else None."""
+    if value is None:
+        return None
+    if isinstance(value, date | datetime):
+        year = value.year
+    else:
+        match = re.match(r"^\s*(\d{4})", str(value))
+        if not match:
+            return None
+        year = int(match.group(1))
+    return str(year) if 1900 <= year <= date.today().year else None
+
+
+_GENDERS = {"m": "m", "male": "m", "man": "m", "f": "f", "female": "f", "woman": "f"}
+
+
+def meta_gender(value: str | None) -> str | None:
+    """Meta gen: "m" or "f"; other or unknown values are not sent."""
+    if value is None:
+        return None
+    return _GENDERS.get(str(value).strip().lower())
+
+
+def erasure_hashes(
+    email: str | None, phone: str | None, country: str | None
+) -> dict[str, str | None]:
+    """What an erased customer's removal needs at each destination, computed by `segmint
+    forget` before the contact data is deleted: the hashes the destinations already hold
+    (never the email or phone itself). Keys: email_sha256 (Meta), email_google_sha256,
+    phone_e164_sha256 (Google), phone_digits_sha256 (Meta), email_md5 (Mailchimp)."""
+    return {
+        "email_sha256": hashed(normalize_email_basic(email)),
+        "email_google_sha256": hashed(normalize_email_google(email)),
+        "phone_e164_sha256": hashed(normalize_phone_e164(phone, country)),
+        "phone_digits_sha256": hashed(normalize_phone_meta(phone, country)),
+        "email_md5": mailchimp_subscriber_hash(email),
+    }

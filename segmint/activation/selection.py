@@ -22,6 +22,7 @@ import pyarrow as pa
 from segmint import privacy
 from segmint.activation.audience import Audience, check_audience
 from segmint.activation.conditions import compile_condition, quote_ident
+from segmint.activation.formats.base import ERASURE_COLUMN
 from segmint.activation.state import SCHEMA
 from segmint.activation.targeting import (
     TARGETING,
@@ -245,8 +246,46 @@ class Selection:
         return self._targeting_rows(columns, "_segmint_export", ELIGIBLE)
 
     def removal_rows(self, columns: list[str]) -> pa.Table:
-        """Identifiers of removed customers that are not erased (erased ones are never sent)."""
-        return self._targeting_rows(columns, "_segmint_removed", f"not s.erased and not {ERASED}")
+        """Identifiers of removed customers that are not erased (_erased false)."""
+        cols = ", ".join(f"t.{quote_ident(c)}" for c in columns)
+        return _arrow(
+            self.con,
+            f"""
+            select {cols}, false as _erased, cast(null as varchar) as {ERASURE_COLUMN}
+            from {TARGETING} t
+            join _segmint_removed s on s.customer_id = t.customer_id
+            where not s.erased and not {ERASED}
+            order by t.customer_key, t.customer_id
+            """,
+        )
+
+    def erasure_rows(self, columns: list[str], schema: dict[str, str]) -> pa.Table:
+        """Removed customers who were erased: customer_key / customer_id only (the contact
+        columns are null), _erased true and the hashes `segmint forget` kept for the
+        destinations (activation.audience_membership.erasure_hashes; null when none)."""
+        cells = []
+        for c in columns:
+            if c in ("customer_key", "customer_id"):
+                cells.append(f"s.{c}")
+            else:
+                cells.append(f"cast(null as {schema.get(c, 'varchar')}) as {quote_ident(c)}")
+        return self._erasure_rows(cells)
+
+    def _erasure_rows(self, cells: list[str]) -> pa.Table:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
+            return self.con.execute(
+                f"""
+                select {", ".join(cells)}, true as _erased,
+                       m.erasure_hashes as {ERASURE_COLUMN}
+                from _segmint_removed s
+                left join {SCHEMA}.audience_membership m
+                  on m.audience = ? and m.destination = ? and m.customer_id = s.customer_id
+                where s.erased
+                order by s.customer_key, s.customer_id
+                """,
+                [self.audience.name, self.destination],
+            ).to_arrow_table()
 
     def removed_keys(self, key: str, erased: bool) -> list[str]:
         """customer_key / customer_id of removed customers (erased or not)."""

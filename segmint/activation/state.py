@@ -1,8 +1,10 @@
 """Tables of schema `activation`: export runs, membership (current and per run), holdout.
 
 No contact data is stored here: customers are identified by customer_id and the
-pseudonymous customer_key only. commit_state moves the state of one export forward in one
-transaction, after its delivery succeeded; purge_erased drops erased customers' rows.
+pseudonymous customer_key only; an erased customer's pending membership holds the hashes
+its removal needs at the destination (erasure_hashes, written by `segmint forget`).
+commit_state moves the state of one export forward in one transaction, after its delivery
+succeeded; purge_erased drops erased customers' rows.
 """
 
 from __future__ import annotations
@@ -57,9 +59,12 @@ DDL = (
         member_since timestamp not null,
         status varchar not null,          -- active / removed
         in_holdout boolean not null,
-        updated_at timestamp not null
+        updated_at timestamp not null,
+        erasure_hashes varchar            -- set by forget: hashes the removal needs (JSON)
     )
     """,
+    # Warehouses made before erasure_hashes existed.
+    f"alter table {SCHEMA}.audience_membership add column if not exists erasure_hashes varchar",
     f"""
     create table if not exists {SCHEMA}.audience_run_members (
         run_id varchar not null,
@@ -103,6 +108,7 @@ class ExportResult:
     added: int = 0
     removed: int = 0
     removed_erased: int = 0
+    removals_sent: int = 0  # rows of the removals (and erasures) files
     skipped_no_identifier: int = 0
     excluded_no_consent: int = 0
     excluded_erased: int = 0
@@ -275,7 +281,8 @@ def _update_membership(
     )
     con.execute(
         f"""
-        insert into {SCHEMA}.audience_membership
+        insert into {SCHEMA}.audience_membership (audience, destination, customer_id,
+            customer_key, run_id, member_since, status, in_holdout, updated_at)
         select ?, ?, s.customer_id, s.customer_key, ?, ?, 'active', s.in_holdout, ?
         from _segmint_members s
         where s.customer_id not in (

@@ -21,6 +21,10 @@ class PlainFormat(ExportFormat):
     """customer_key + the audience's columns, values as stored (CSV / Parquet / JSON lines)."""
 
     spec = "segmint plain export: customer_key + the audience's columns"
+    removals = (
+        "The removals file lists the customer_key of every contact that left the audience "
+        "(erased customers included); a full export is the whole audience."
+    )
 
     def columns(self, audience: Audience, dest: Destination) -> list[str]:
         """customer_key then the audience's columns."""

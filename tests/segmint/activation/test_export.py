@@ -46,7 +46,8 @@ def test_delta_sends_adds_and_removes_and_rerun_sends_nothing(con, tmp_path: Pat
 
     first = export_audience(con, aud, "csv", tmp_path, mode="delta")
     assert ids_in(first.files[0]) == members(rows) and first.added == len(members(rows))
-    assert read_csv(first.files[1]) == [] and first.removed == 0
+    # Nothing to remove: no removals file (an empty file would be an empty import).
+    assert len(first.files) == 1 and first.removed == 0
 
     by_id = {r["customer_id"]: r for r in rows}
     current = sorted(members(rows))
@@ -62,18 +63,25 @@ def test_delta_sends_adds_and_removes_and_rerun_sends_nothing(con, tmp_path: Pat
     assert ids_in(second.files[0]) == {joins}
     assert second.added == 1 and second.removed == 3 and second.removed_erased == 1
     removal_keys = {r["customer_key"] for r in read_csv(second.files[1])}
-    # Erased customers are never written, not even as a removal.
-    assert removal_keys == {by_id[leaves]["customer_key"], by_id[revokes]["customer_key"]}
+    # The erased customer's removal goes out too, by the pseudonymous key only.
+    assert removal_keys == {by_id[c]["customer_key"] for c in (leaves, revokes, erased)}
+    assert read_csv(second.files[1])[0].keys() == {"customer_key"}
     manifest = json.loads(second.manifest.read_text())
     assert manifest["run_id"] == second.run_id and manifest["audience"] == aud.name
     assert manifest["counts"]["added"] == 1 and manifest["counts"]["removed"] == 3
     assert [f["role"] for f in manifest["files"]] == ["adds", "removals"]
+    assert manifest["sent"] == {"adds": 1, "removals": 3}
     for entry in manifest["files"]:
         assert file_sha256(second.manifest.parent / entry["name"]) == entry["sha256"]
 
     third = export_audience(con, aud, "csv", tmp_path, mode="delta")
     assert (third.exported, third.added, third.removed) == (0, 0, 0)
-    assert read_csv(third.files[0]) == [] and read_csv(third.files[1]) == []
+    # Nothing to send: no data file at all, only the manifest of the run.
+    assert third.files == [] and third.manifest.exists()
+    assert sorted(p.name for p in third.manifest.parent.iterdir() if third.run_id in p.name) == [
+        third.manifest.name
+    ]
+    assert json.loads(third.manifest.read_text())["files"] == []
     status = dict(
         con.execute(
             "select status, count(*) from activation.audience_membership where audience = ? "

@@ -39,9 +39,12 @@ def test_meta_published_examples() -> None:
 
 
 def test_google_published_normalisation() -> None:
-    gmail = ident.normalize_email_google("cloudy.sanfrancisco+shopping@gmail.com")
+    # The current page removes the dots of gmail addresses and says nothing of "+suffix".
+    gmail = ident.normalize_email_google("cloudy.sanfrancisco@gmail.com")
     assert gmail == "cloudysanfrancisco@gmail.com"
     assert ident.hashed(gmail) == GOOGLE_GMAIL_HASH
+    plus = ident.normalize_email_google("Cloudy.SanFrancisco+Shopping@gmail.com")
+    assert plus == "cloudysanfrancisco+shopping@gmail.com"
     other = ident.normalize_email_google(" user.name+NYC@Example.com ")
     assert other == "user.name+nyc@example.com"  # dots and plus kept outside gmail
     assert ident.hashed(other) == GOOGLE_OTHER_EMAIL_HASH
@@ -114,6 +117,8 @@ def _write(fmt_name: str, rows: list[dict], removals: bool = False, **extra: obj
     dest = audience.destination(fmt_name)
     fmt = FILE_FORMATS[fmt_name]
     columns = fmt.removal_columns(audience, dest) if removals else fmt.columns(audience, dest)
+    if removals:
+        columns = [*columns, "_erased", "_erasure"]
     table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
     buf = io.BytesIO()
     writer = fmt.write_removals if removals else fmt.write_members
@@ -131,6 +136,8 @@ def test_hubspot_layout() -> None:
         "City",
         "Country/Region",
         "Postal Code",
+        "segmint_customer_key",
+        "segmint_demo",
         "monetary",
     ]
     assert rows[1] == [
@@ -141,10 +148,15 @@ def test_hubspot_layout() -> None:
         "Menlo Park",
         "US",
         "94025-1234",
+        "k1",
+        "true",
         "12.5",
     ]
     assert len(rows) == 2  # the row without an email is skipped (HubSpot dedupes on Email)
-    assert _write("hubspot", [ROW], removals=True) == [["Email"], ["john_smith@gmail.com"]]
+    assert _write("hubspot", [ROW], removals=True) == [
+        ["Email", "segmint_customer_key", "segmint_demo"],
+        ["john_smith@gmail.com", "k1", "false"],
+    ]
 
 
 def test_salesforce_bulk_upsert_layout() -> None:
@@ -166,8 +178,8 @@ def test_salesforce_bulk_upsert_layout() -> None:
         "Phone",
         "MailingCity",
         "MailingPostalCode",
-        "MailingCountry",
-        "Segmint_Audience_Member__c",
+        "MailingCountryCode",
+        "Segmint_demo__c",
         "Lifetime_Value__c",
     ]
     assert rows[1] == [
@@ -183,7 +195,7 @@ def test_salesforce_bulk_upsert_layout() -> None:
         "12.5",
     ]
     removal = _write("salesforce", [ROW], removals=True, **extra)
-    assert removal == [["Ext_Id__c", "Segmint_Audience_Member__c"], ["k1", "false"]]
+    assert removal == [["Ext_Id__c", "Segmint_demo__c", "HasOptedOutOfEmail"], ["k1", "false", ""]]
 
 
 def test_mailchimp_layout_with_tags() -> None:
