@@ -28,7 +28,8 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: Table, stats: F
     if header is None:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _ing_src AS SELECT NULL::BIGINT AS _line, "
-            f"NULL::VARCHAR AS _malformed, {src_select(table, {})} LIMIT 0"
+            f"NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _problems, "
+            f"{src_select(table, {})} LIMIT 0"
         )
         return Staged(["empty file"])
     positions, extra = match_columns(table, header)
@@ -68,10 +69,11 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: Table, stats: F
     con.execute(
         f"""
         CREATE TEMP VIEW _ing_src AS
-        SELECT _line, NULL::VARCHAR AS _malformed, {src_select(table, exprs)}
+        SELECT _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _problems,
+               {src_select(table, exprs)}
         FROM temp._ing_csv_m
         UNION ALL
-        SELECT _line, msg, {src_select(table, {})} FROM temp._ing_rejm
+        SELECT _line, msg, NULL, {src_select(table, {})} FROM temp._ing_rejm
         """
     )
     notes = [f"ignored extra column(s): {', '.join(extra)}"] if extra else []

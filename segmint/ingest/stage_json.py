@@ -18,6 +18,7 @@ from segmint.ingest.staging import (
     drop_rejects,
     group_rejects,
     map_lines_by_gaps,
+    not_scalar_sql,
     src_select,
 )
 
@@ -89,18 +90,20 @@ def stage_json(
     check_required(table, _present_keys(con, table, n_ok), "json")
     paths = "[" + ", ".join(f"'$.{c}'" for c in table.column_names) + "]"
     exprs = {c: f"v[{i + 1}]" for i, c in enumerate(table.column_names)}
+    kinds = {c: f"k[{i + 1}]" for i, c in enumerate(table.column_names)}
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ing_src AS
-        SELECT _line, NULL::VARCHAR AS _malformed, {src_select(table, exprs)}
-        FROM (SELECT _line, json_extract_string(txt, {paths}) AS v
+        SELECT _line, NULL::VARCHAR AS _malformed, {not_scalar_sql(table, kinds)} AS _problems,
+               {src_select(table, exprs)}
+        FROM (SELECT _line, json_extract_string(txt, {paths}) AS v, json_type(txt, {paths}) AS k
               FROM temp._ing_jv WHERE ok)
         UNION ALL
-        SELECT _line, 'invalid JSON (expected one JSON object per line)',
+        SELECT _line, 'invalid JSON (expected one JSON object per line)', NULL,
                {src_select(table, {})}
         FROM temp._ing_jv WHERE NOT ok
         UNION ALL
-        SELECT _d, msg, {src_select(table, {})} FROM temp._ing_rejg
+        SELECT _d, msg, NULL, {src_select(table, {})} FROM temp._ing_rejg
         """
     )
     extra = _extra_keys(con, table) if n_ok else []
