@@ -126,8 +126,12 @@ TABLES: dict[str, Table] = {
             (
                 Column("order_id", "VARCHAR", required=True),
                 Column("product_id", "VARCHAR", required=True),
-                Column("quantity", "INTEGER", required=True, non_negative=True, max_abs=MAX_QUANTITY),
-                Column("unit_price", "DOUBLE", required=True, non_negative=True, max_abs=MAX_AMOUNT),
+                Column(
+                    "quantity", "INTEGER", required=True, non_negative=True, max_abs=MAX_QUANTITY
+                ),
+                Column(
+                    "unit_price", "DOUBLE", required=True, non_negative=True, max_abs=MAX_AMOUNT
+                ),
                 Column("discount_amount", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
             ),
             key=("order_id", "product_id"),

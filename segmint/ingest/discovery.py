@@ -29,7 +29,9 @@ def _not_a_file(path: Path) -> str | None:
     if path.is_symlink() and not path.exists():
         return "a symbolic link whose target does not exist (or a link loop)"
     if path.is_dir():
-        return "a directory named like a data file" if path.suffix.lower() in FILE_SUFFIXES else None
+        return (
+            "a directory named like a data file" if path.suffix.lower() in FILE_SUFFIXES else None
+        )
     if not path.is_file():
         return "not a regular file (a FIFO, socket or device); it is not opened"
     return None

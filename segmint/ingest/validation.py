@@ -7,8 +7,8 @@ out_of_range, implausible_timestamp, not_scalar, malformed_row, duplicate_key) a
 quarantine.<table> with it; good rows go to raw.<table>. The plausibility bounds
 (out_of_range, implausible_timestamp) come from the contract, so whatever loads runs
 through every later step; not_scalar comes from the stager (an object or array where
-the contract has a plain value). Rows of erased people (segmint.privacy.erased_row_sql) are quarantined with
-reason erased_customer and every value blanked.
+the contract has a plain value). Rows of erased people (segmint.privacy.erased_row_sql)
+are quarantined with reason erased_customer and every value blanked.
 """
 
 from __future__ import annotations

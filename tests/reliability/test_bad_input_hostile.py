@@ -69,7 +69,11 @@ HOSTILE_CASES: list[Case] = [
     Case(
         "epoch_zero_timestamp",
         "orders",
-        {"orders_case.csv": orders_csv(order("o10", ordered_at="1970-01-01T00:00:00"), order("o11"))},
+        {
+            "orders_case.csv": orders_csv(
+                order("o10", ordered_at="1970-01-01T00:00:00"), order("o11")
+            )
+        },
         loaded=1,
         quarantined={"implausible_timestamp:ordered_at": 1},
         lines={"implausible_timestamp:ordered_at": [2]},
@@ -136,7 +140,11 @@ HOSTILE_CASES: list[Case] = [
     Case(
         "huge_quantity",
         "order_items",
-        {"order_items.csv": f"{ITEMS_COLS}\n" + item("o1", "p1", qty="2000000000") + item("o1", "p2")},
+        {
+            "order_items.csv": f"{ITEMS_COLS}\n"
+            + item("o1", "p1", qty="2000000000")
+            + item("o1", "p2")
+        },
         loaded=1,
         quarantined={"out_of_range:quantity": 1},
     ),
@@ -197,7 +205,11 @@ HOSTILE_CASES: list[Case] = [
     Case(
         "duplicate_header_column_other_case",
         "orders",
-        {"orders_case.csv": orders_csv(order("o10"), header=ORDERS_COLS.replace("currency", "Order_ID"))},
+        {
+            "orders_case.csv": orders_csv(
+                order("o10"), header=ORDERS_COLS.replace("currency", "Order_ID")
+            )
+        },
         refused="duplicate column name 'order_id'",
     ),
     # --- landing entries that are no regular file ---------------------------------------
