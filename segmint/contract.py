@@ -171,6 +171,9 @@ QUARANTINE_META_COLUMNS: tuple[Column, ...] = (
     Column("_source_line", "BIGINT"),
     Column("_file_hash", "VARCHAR"),
     Column("_loaded_at", "TIMESTAMP"),
+    # The record as the file has it (its physical lines; a Parquet row as a JSON object), so
+    # a user can fix and re-send it; NULL for erased people's rows.
+    Column("_raw_line", "VARCHAR"),
 )
 
 # Allowed clock skew before a timestamp counts as "in the future" at load time.

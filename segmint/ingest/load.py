@@ -79,7 +79,7 @@ def _ingest_file(
         con.begin()
         try:
             read, loaded, quarantined, suppressed = validate_and_load(
-                con, table, name, stats.sha256, now, now, erasure, earliest
+                con, table, name, stats.sha256, now, now, erasure, earliest, staged.raw_lines
             )
             erased = f" ({suppressed} of erased people, values blanked)" if suppressed else ""
             parts = [
@@ -154,7 +154,7 @@ def ingest(
         ensure_schema(con)
         privacy.prepare(con)
         if not found["orders"]:
-            has_orders = con.execute("SELECT count(*) FROM raw.orders").fetchone()[0]
+            has_orders = con.execute("SELECT count(*) FROM raw.orders").fetchall()[0][0]
             if not has_orders:
                 unusable = [f"{p.name} is {why}" for p, t, why in special if t == "orders"]
                 raise IngestError(

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from segmint.contract import Table
+from segmint.ingest.lines import fetch_raw_lines
 from segmint.ingest.report import Refused
 from segmint.ingest.sql import lit
 from segmint.ingest.staging import (
@@ -63,7 +64,7 @@ def _present_keys(con: duckdb.DuckDBPyConnection, table: Table, n_ok: int) -> se
     checks = ", ".join(
         f"count(*) FILTER (WHERE json_exists(txt, '$.{c}'))" for c in table.column_names
     )
-    counts = con.execute(f"SELECT {checks} FROM temp._ing_jv WHERE ok").fetchone()
+    counts = con.execute(f"SELECT {checks} FROM temp._ing_jv WHERE ok").fetchall()[0]
     return {c for c, n in zip(table.column_names, counts, strict=True) if n}
 
 
@@ -84,7 +85,7 @@ def stage_json(
     n_lines, n_ok, n_bad_enc = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE ok), (SELECT count(*) FROM temp._ing_rejg) "
         "FROM temp._ing_jv"
-    ).fetchone()
+    ).fetchall()[0]
     if n_ok == 0 and (n_lines + n_bad_enc) > 0:
         raise Refused("not a JSON lines file (no line is a JSON object)")
     check_required(table, _present_keys(con, table, n_ok), "json")
@@ -110,4 +111,4 @@ def stage_json(
     notes = [f"ignored extra key(s): {', '.join(extra)}"] if extra else []
     if n_lines + n_bad_enc == 0:
         notes.insert(0, "empty file")
-    return Staged(notes)
+    return Staged(notes, raw_lines=lambda c: fetch_raw_lines(c, path))

@@ -51,4 +51,19 @@ def stage_parquet(
         """
     )
     notes = [f"ignored extra column(s): {', '.join(extra)}"] if extra else []
-    return Staged(notes)
+    return Staged(notes, raw_lines=lambda c: _raw_rows(c, src))
+
+
+def _raw_rows(con: duckdb.DuckDBPyConnection, src: str) -> None:
+    """temp._ing_raw(_line, _raw_line): the wanted rows as JSON objects (a Parquet file has
+    no text lines; the row with its own column names is what a user can fix and re-send).
+    The reader's file_row_number is the struct's last field and is cut off."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ing_raw AS
+        SELECT r.file_row_number + 1 AS _line,
+               regexp_replace(to_json(r)::VARCHAR, ',"file_row_number":\d+}}$', '}}') AS _raw_line
+        FROM {src} r
+        WHERE r.file_row_number + 1 IN (SELECT _line FROM temp._ing_want)
+        """
+    )

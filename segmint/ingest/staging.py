@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,21 +29,29 @@ class FileStats:
     sha256: str
     size: int
     lines: int  # physical lines (a last line without newline counts)
+    newlines: int = 0  # b"\n" bytes
+    crlf: int = 0  # of those, preceded by b"\r"
+
+    @property
+    def mixed_endings(self) -> bool:
+        """Some lines end in CRLF and others in LF."""
+        return 0 < self.crlf < self.newlines
 
 
 def file_stats(path: Path) -> FileStats:
-    """Streamed sha256, size and physical line count of a file."""
+    """Streamed sha256, size, physical line count and line-ending counts of a file."""
     digest = hashlib.sha256()
-    size = newlines = 0
+    size = newlines = crlf = 0
     last = b""
     with path.open("rb") as fh:
         while chunk := fh.read(_HASH_CHUNK):
             digest.update(chunk)
             size += len(chunk)
             newlines += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (1 if last == b"\r" and chunk[:1] == b"\n" else 0)
             last = chunk[-1:]
     lines = newlines + (1 if size and last != b"\n" else 0)
-    return FileStats(digest.hexdigest(), size, lines)
+    return FileStats(digest.hexdigest(), size, lines, newlines, crlf)
 
 
 def read_csv_header(path: Path) -> list[str] | None:
@@ -139,6 +148,8 @@ class Staged:
     the stager found in a parsed record (e.g. not_scalar:<column>)."""
 
     notes: list[str] = field(default_factory=list)
+    # Makes temp._ing_raw(_line, _raw_line) for the records in temp._ing_want(_line, _next).
+    raw_lines: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
 def src_select(table: Table, exprs: dict[str, str]) -> str:

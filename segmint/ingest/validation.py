@@ -13,6 +13,7 @@ are quarantined with reason erased_customer and every value blanked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 import duckdb
@@ -188,8 +189,10 @@ def _insert(
     source_file: str,
     file_hash: str,
     loaded_at: datetime,
+    has_raw: bool,
 ) -> None:
-    """Good rows to raw.<table>; the others to quarantine.<table> with their reason."""
+    """Good rows to raw.<table>; the others to quarantine.<table> with their reason and, when
+    has_raw, their raw text from temp._ing_raw."""
     cols = table.columns
     meta = "$source_file, _line, $file_hash, $loaded_at"
     params = {"source_file": source_file, "file_hash": file_hash, "loaded_at": loaded_at}
@@ -205,16 +208,40 @@ def _insert(
     q_cols = ", ".join(q(c.name) for c in cols + QUARANTINE_META_COLUMNS)
     # Erased people's values are not kept anywhere, not even in quarantine.
     q_vals = ", ".join(f"CASE WHEN b._erased THEN NULL ELSE s.{q(c.name)} END" for c in cols)
+    raw = "r._raw_line" if has_raw else "NULL"
+    raw_join = "LEFT JOIN temp._ing_raw r ON r._line = b._line" if has_raw else ""
     con.execute(
         f"""
         INSERT INTO quarantine.{table.name} ({q_cols})
-        SELECT {q_vals}, b._reason, {meta.replace("_line", "b._line")}
+        SELECT {q_vals}, b._reason, {meta.replace("_line", "b._line")},
+               CASE WHEN b._erased THEN NULL ELSE {raw} END
         FROM (SELECT _line, _erased, _reason FROM temp._ing_chk WHERE _reason IS NOT NULL) b
         JOIN temp._ing_src s ON s._line = b._line
+        {raw_join}
         ORDER BY b._line
         """,
         params,
     )
+
+
+def _fetch_raw(
+    con: duckdb.DuckDBPyConnection, raw_lines: Callable[[duckdb.DuckDBPyConnection], None]
+) -> bool:
+    """temp._ing_raw for the quarantined rows that keep values; False when there are none."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ing_want AS
+        SELECT _line, _next FROM (
+            SELECT c._line, c._reason IS NOT NULL AND NOT c._erased AS wanted,
+                   lead(c._line) OVER (ORDER BY c._line) AS _next
+            FROM temp._ing_chk c)
+        WHERE wanted
+        """
+    )
+    if not con.execute("SELECT count(*) FROM temp._ing_want").fetchall()[0][0]:
+        return False
+    raw_lines(con)
+    return True
 
 
 def validate_and_load(
@@ -226,6 +253,7 @@ def validate_and_load(
     now: datetime,
     erasure: frozenset[str],
     earliest: date = EARLIEST_DATA_DATE,
+    raw_lines: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> tuple[int, int, int, int]:
     """Validate temp._ing_src against the contract and insert into raw/quarantine.
 
@@ -233,9 +261,10 @@ def validate_and_load(
     """
     _check_rows(con, table, now, erasure, earliest)
     _mark_duplicates(con, table)
-    _insert(con, table, source_file, file_hash, loaded_at)
+    has_raw = raw_lines is not None and _fetch_raw(con, raw_lines)
+    _insert(con, table, source_file, file_hash, loaded_at, has_raw)
     read, quarantined, suppressed = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE _reason IS NOT NULL), "
         "count(*) FILTER (WHERE _erased) FROM temp._ing_chk"
-    ).fetchone()
+    ).fetchall()[0]
     return read, read - quarantined, quarantined, suppressed

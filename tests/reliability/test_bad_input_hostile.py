@@ -220,6 +220,130 @@ HOSTILE_CASES: list[Case] = [
         prepare=_dangling,
         refused="symbolic link whose target does not exist",
     ),
+    # --- line endings and physical lines --------------------------------------------
+    Case(
+        "crlf_header_lf_rows",
+        "orders",
+        {
+            "orders_case.csv": ORDERS_COLS
+            + "\r\n"
+            + order("o10")
+            + order("o11", status="bogus")
+            + order("o12", total_amount="1.5")
+        },
+        loaded=2,
+        quarantined={"unknown_enum:status": 1},
+        lines={"unknown_enum:status": [3]},
+        raw_check=("select currency from raw.orders where order_id = 'o12'", [("EUR",)]),
+    ),
+    Case(
+        "crlf_inside_quotes_of_lf_file",
+        "orders",
+        {
+            "orders_case.csv": orders_csv(
+                order("o10", channel='"web\r\nshop"'), order("o11", status="bogus"), order("o12")
+            )
+        },
+        loaded=2,
+        quarantined={"unknown_enum:status": 1},
+        lines={"unknown_enum:status": [4]},
+    ),
+    Case(
+        "stray_quote_then_quoted_newline",
+        "orders",
+        {
+            "orders_case.csv": orders_csv(
+                order("o10", channel='we"b'),
+                order("o11", channel='"two\nlines"'),
+                order("o12", status="bogus"),
+            )
+        },
+        loaded=2,
+        quarantined={"unknown_enum:status": 1},
+        lines={"unknown_enum:status": [5]},
+        raw_check=(
+            "select order_id, _source_line from raw.orders order by 2",
+            [("o1", 2), ("o10", 2), ("o2", 3), ("o11", 3)],
+        ),
+    ),
+    # --- quarantine keeps the raw text --------------------------------------------------
+    Case(
+        "surplus_column_keeps_raw_line",
+        "orders",
+        {"orders_case.csv": orders_csv(order("o10"), order("o11").rstrip("\n") + ",x,y\n")},
+        loaded=1,
+        quarantined={"malformed_row:": 1},
+        raw_check=(_raw("orders", "malformed_row"), [(order("o11").rstrip("\n") + ",x,y",)]),
+    ),
+    Case(
+        "multi_line_record_keeps_raw_lines",
+        "orders",
+        {
+            "orders_case.csv": orders_csv(
+                order("o10", channel='"web\nshop"', status="bogus"), "\n", order("o11")
+            )
+        },
+        loaded=1,
+        quarantined={"unknown_enum:status": 1},
+        raw_check=(
+            _raw("orders", "unknown_enum"),
+            [(order("o10", channel='"web\nshop"', status="bogus").rstrip("\n"),)],
+        ),
+    ),
+    Case(
+        "invalid_json_keeps_raw_line",
+        "orders",
+        {"orders_case.jsonl": jsonl(ORDER_JSON.format(oid="o10", amount=1), '{"order_id": "o11",')},
+        loaded=1,
+        quarantined={"malformed_row:": 1},
+        raw_check=(_raw("orders", "malformed_row"), [('{"order_id": "o11",',)]),
+    ),
+    Case(
+        "non_utf8_keeps_raw_line",
+        "customers",
+        {
+            "customers.csv": (
+                f"{CUSTOMERS_COLS}\n" + customer("c1", city="M\xfcnchen") + customer("c2")
+            ).encode("latin-1")
+        },
+        loaded=1,
+        quarantined={"malformed_row:": 1},
+        raw_check=(
+            _raw("customers", "malformed_row"),
+            [(customer("c1", city="M\ufffdnchen").rstrip("\n"),)],
+        ),
+    ),
+    Case(
+        "parquet_row_kept_as_json",
+        "order_items",
+        {
+            "order_items.parquet": parquet_bytes(
+                pa.table(
+                    {
+                        "order_id": ["o1"],
+                        "product_id": ["p1"],
+                        "quantity": ["two"],
+                        "unit_price": [9.5],
+                    }
+                )
+            )
+        },
+        loaded=0,
+        quarantined={"invalid_type:quantity": 1},
+        raw_check=(
+            _raw("order_items", "invalid_type"),
+            [('{"order_id":"o1","product_id":"p1","quantity":"two","unit_price":9.5}',)],
+        ),
+    ),
+    Case(
+        "erased_person_raw_line_blanked",
+        "customers",
+        {"customers.csv": f"{CUSTOMERS_COLS}\n" + customer("c9") + customer("c2", gender="")},
+        setup_sql="insert into raw.erasure_ledger values (sha256('c9'))",
+        loaded=1,
+        quarantined={"erased_customer": 1},
+        raw_check=("select _raw_line from quarantine.customers", [(None,)]),
+    ),
     Case("fifo_named_like_data", "orders", {"orders_pipe.csv": ""}, prepare=_fifo, refused="FIFO"),
     Case(
         "directory_named_like_data",
