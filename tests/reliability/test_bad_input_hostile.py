@@ -390,3 +390,28 @@ def test_fifo_is_never_opened(tmp_path: Path) -> None:
     report = ingest(landing, tmp_path / "segmint.duckdb", now=NOW)
     fifo = _report_for(report, "customers.csv")
     assert fifo.status == REFUSED and "customers.csv" in fifo.message
+
+
+def test_forget_removes_quarantined_raw_lines(tmp_path: Path) -> None:
+    """A malformed row keeps its values only in _raw_line: forget still finds and removes it."""
+    from segmint.erasure import forget
+    from segmint.settings import Settings
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "orders.csv").write_text(
+        BASE_ORDERS + order("o9", customer_id="c9").rstrip("\n") + ",surplus\n"
+    )
+    (landing / "customers.csv").write_text(
+        f"{CUSTOMERS_COLS}\n" + customer("c9").rstrip("\n") + ",surplus\n" + customer("c10")
+    )
+    warehouse = tmp_path / "wh" / "segmint.duckdb"
+    ingest(landing, warehouse, now=NOW)
+    sql = "select count(*) from quarantine.{} where _raw_line like '%c9%'"
+    assert [_query(warehouse, sql.format(t))[0][0] for t in ("orders", "customers")] == [1, 1]
+
+    settings = Settings(warehouse=warehouse, artifacts=tmp_path / "artifacts")
+    forget(settings, customer_id="c9", live_runs=lambda: [])
+
+    assert [_query(warehouse, sql.format(t))[0][0] for t in ("orders", "customers")] == [0, 0]
+    assert _query(warehouse, "select count(*) from raw.customers where customer_id = 'c10'")
