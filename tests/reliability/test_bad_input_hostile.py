@@ -415,3 +415,21 @@ def test_forget_removes_quarantined_raw_lines(tmp_path: Path) -> None:
 
     assert [_query(warehouse, sql.format(t))[0][0] for t in ("orders", "customers")] == [0, 0]
     assert _query(warehouse, "select count(*) from raw.customers where customer_id = 'c10'")
+
+
+def test_earliest_plausible_date_setting_is_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an explicit floor ingest reads the setting (here SEGMINT_INGEST_EARLIEST_DATE)."""
+    from segmint.settings import get_settings
+
+    monkeypatch.setenv("SEGMINT_INGEST_EARLIEST_DATE", "2024-01-02")
+    get_settings.cache_clear()
+    try:
+        landing = tmp_path / "landing"
+        landing.mkdir()
+        (landing / "orders.csv").write_text(BASE_ORDERS)
+        report = ingest(landing, tmp_path / "segmint.duckdb", now=NOW)
+    finally:
+        get_settings.cache_clear()
+    assert (report.rows_loaded, report.rows_quarantined) == (1, 1), report.files
