@@ -42,6 +42,8 @@ HOSTILE = {
     "recursive_alias": ("name: &n [*n]\n", "alias"),
     "oversized": ("name: x\ndescription: " + "y" * (MAX_BYTES + 10) + "\n", "bytes"),
     "syntax_error": ("name: [unclosed\n", "not valid YAML"),
+    "python_tag": ("name: !!python/object/apply:os.system ['true']\n", "not valid YAML"),
+    "two_documents": (VALID + "---\n" + VALID, "not valid YAML"),
 }
 
 
