@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from segmint.ingest import REFUSED, ingest
+from segmint.ingest import REFUSED, ensure_schema, ingest
 from tests.reliability.test_bad_input_corpus import (
     BASE_ORDERS,
     CASES,
@@ -433,3 +433,22 @@ def test_earliest_plausible_date_setting_is_the_default(
     finally:
         get_settings.cache_clear()
     assert (report.rows_loaded, report.rows_quarantined) == (1, 1), report.files
+
+
+def test_warehouse_from_before_raw_lines_gains_the_column(tmp_path: Path) -> None:
+    """A warehouse whose quarantine tables predate _raw_line gets the column on ingest."""
+    import duckdb
+
+    warehouse = tmp_path / "segmint.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_schema(con)
+        for table in ("orders", "customers"):
+            con.execute(f"alter table quarantine.{table} drop column _raw_line")
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "orders.csv").write_text(BASE_ORDERS + order("o10", status="lost"))
+    report = ingest(landing, warehouse, now=NOW)
+    assert report.rows_quarantined == 1, report.files
+    assert _query(warehouse, "select _raw_line from quarantine.orders") == [
+        (order("o10", status="lost").rstrip("\n"),)
+    ]
