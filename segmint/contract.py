@@ -7,6 +7,7 @@ reads its facts from here so there is exactly one definition of what a user brin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,9 @@ class Column:
     enum: tuple[str, ...] | None = None  # allowed values (compared lower-cased, trimmed)
     not_future: bool = False  # timestamps after load time (+ skew) are quarantined
     non_negative: bool = False  # negative numbers are quarantined
+    # Plausibility bounds (quarantined with a reason, so whatever loads runs every step):
+    max_abs: float | None = None  # |value| >= max_abs is out_of_range
+    window: str | None = None  # "data" or "birth": earliest plausible date (EARLIEST_*)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,15 @@ class Table:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
+
+# Amounts must fit DECIMAL(18,2) (16 digits before the point), with room for sums in dbt.
+MAX_AMOUNT = 1e16
+MAX_QUANTITY = 1_000_000  # units of one product in one order line
+# The plausible window of dates: from EARLIEST_* (configurable: setting
+# ingest_earliest_date) to load time + FUTURE_SKEW_HOURS. Epoch zero, -infinity or year 1
+# are placeholders, not a shop's history, and would make every daily series span decades.
+EARLIEST_DATA_DATE = date(1990, 1, 1)  # orders, events, signups, updates
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
 
 ORDER_STATUSES = ("completed", "cancelled", "returned")
 EVENT_TYPES = (
@@ -68,15 +81,15 @@ TABLES: dict[str, Table] = {
                 Column("phone", "VARCHAR"),
                 Column("first_name", "VARCHAR"),
                 Column("last_name", "VARCHAR"),
-                Column("birth_date", "DATE", not_future=True),
+                Column("birth_date", "DATE", not_future=True, window="birth"),
                 Column("gender", "VARCHAR"),
                 Column("country", "VARCHAR"),
                 Column("city", "VARCHAR"),
                 Column("postal_code", "VARCHAR"),
-                Column("signup_at", "TIMESTAMP", not_future=True),
+                Column("signup_at", "TIMESTAMP", not_future=True, window="data"),
                 Column("acquisition_channel", "VARCHAR"),
                 Column("marketing_consent", "BOOLEAN"),
-                Column("updated_at", "TIMESTAMP", not_future=True),
+                Column("updated_at", "TIMESTAMP", not_future=True, window="data"),
             ),
             key=("customer_id",),
         ),
@@ -87,8 +100,8 @@ TABLES: dict[str, Table] = {
                 Column("name", "VARCHAR"),
                 Column("category", "VARCHAR"),
                 Column("brand", "VARCHAR"),
-                Column("unit_price", "DOUBLE", non_negative=True),
-                Column("unit_cost", "DOUBLE", non_negative=True),
+                Column("unit_price", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
+                Column("unit_cost", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
             ),
             key=("product_id",),
         ),
@@ -97,12 +110,12 @@ TABLES: dict[str, Table] = {
             (
                 Column("order_id", "VARCHAR", required=True),
                 Column("customer_id", "VARCHAR", required=True),
-                Column("ordered_at", "TIMESTAMP", required=True, not_future=True),
+                Column("ordered_at", "TIMESTAMP", required=True, not_future=True, window="data"),
                 Column("status", "VARCHAR", enum=ORDER_STATUSES),
                 Column("channel", "VARCHAR"),
                 Column("store_region", "VARCHAR"),
-                Column("total_amount", "DOUBLE", non_negative=True),
-                Column("discount_amount", "DOUBLE", non_negative=True),
+                Column("total_amount", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
+                Column("discount_amount", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
                 Column("currency", "VARCHAR"),
             ),
             key=("order_id",),
@@ -113,9 +126,13 @@ TABLES: dict[str, Table] = {
             (
                 Column("order_id", "VARCHAR", required=True),
                 Column("product_id", "VARCHAR", required=True),
-                Column("quantity", "INTEGER", required=True, non_negative=True),
-                Column("unit_price", "DOUBLE", required=True, non_negative=True),
-                Column("discount_amount", "DOUBLE", non_negative=True),
+                Column(
+                    "quantity", "INTEGER", required=True, non_negative=True, max_abs=MAX_QUANTITY
+                ),
+                Column(
+                    "unit_price", "DOUBLE", required=True, non_negative=True, max_abs=MAX_AMOUNT
+                ),
+                Column("discount_amount", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
             ),
             key=("order_id", "product_id"),
             foreign_keys={"order_id": "orders", "product_id": "products"},
@@ -124,7 +141,7 @@ TABLES: dict[str, Table] = {
             "events",
             (
                 Column("event_id", "VARCHAR", required=True),
-                Column("occurred_at", "TIMESTAMP", required=True, not_future=True),
+                Column("occurred_at", "TIMESTAMP", required=True, not_future=True, window="data"),
                 Column("event_type", "VARCHAR", required=True, enum=EVENT_TYPES),
                 Column("customer_id", "VARCHAR"),
                 Column("anonymous_id", "VARCHAR"),
@@ -154,6 +171,9 @@ QUARANTINE_META_COLUMNS: tuple[Column, ...] = (
     Column("_source_line", "BIGINT"),
     Column("_file_hash", "VARCHAR"),
     Column("_loaded_at", "TIMESTAMP"),
+    # The record as the file has it (its physical lines; a Parquet row as a JSON object), so
+    # a user can fix and re-send it; NULL for erased people's rows.
+    Column("_raw_line", "VARCHAR"),
 )
 
 # Allowed clock skew before a timestamp counts as "in the future" at load time.

@@ -212,6 +212,16 @@ def _conditions(schema: str, columns: dict[str, str]) -> list[str]:
             anon = f"({anon} and {_q(names['customer_id'])} is null)"
         out.append(anon)
     if schema == "quarantine":
+        if "_raw_line" in columns:
+            # The record's raw text: any of its fields may be the person's id or e-mail.
+            out.append(
+                "list_has_any(regexp_split_to_array(_raw_line, '[\\s,;\"''{}\\[\\]:]+'), "
+                "(select list(erase_id) from _erase_ids))"
+            )
+            out.append(
+                "exists (select 1 from _erase_emails e "
+                "where contains(lower(_raw_line), e.erase_email))"
+            )
         # Malformed rows may carry the person's values under any column.
         for col, type_ in columns.items():
             if col.startswith("_") or type_.upper() != "VARCHAR":

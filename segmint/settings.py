@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+
+from segmint.contract import EARLIEST_DATA_DATE
 
 
 def _config_file() -> Path:
@@ -33,6 +36,10 @@ class Settings(BaseSettings):
     audiences: Path = Field(Path("audiences"), description="Folder of audience YAML files")
     artifacts: Path = Field(Path("warehouse/artifacts"), description="Plots, data docs, models")
     as_of: str | None = Field(None, description="As-of date (YYYY-MM-DD); default latest data")
+    ingest_earliest_date: date = Field(
+        EARLIEST_DATA_DATE,
+        description="Earliest plausible order/event/signup date; older values are quarantined",
+    )
     schedule_cron: str = Field("0 3 * * *", description="Nightly schedule (cron)")
     schedule_timezone: str = Field("UTC", description="Timezone of the schedule")
     seed: int = Field(42, description="Seed for every model")

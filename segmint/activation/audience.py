@@ -41,6 +41,7 @@ from segmint.activation.conditions import (
     iter_predicates,
     parse_condition,
 )
+from segmint.activation.safe_yaml import MAX_BYTES, YamlLimitError, load_yaml, one_line
 from segmint.activation.targeting import TARGETING, AudienceError, targeting_columns
 
 FORMATS = (
@@ -292,11 +293,18 @@ def load_audience_file(path: Path) -> Audience:
     """Read and validate one YAML file (structure only; see check_audience for columns)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise YamlLimitError(f"file is {size:,} bytes, more than the {MAX_BYTES:,} allowed")
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except YamlLimitError as exc:
+        raise AudienceError([f"{path}: refused: {exc}"]) from None
     except yaml.YAMLError as exc:
-        raise AudienceError([f"{path}: not valid YAML: {exc}"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AudienceError([f"{path}: cannot read: {exc}"]) from None
+        raise AudienceError([f"{path}: not valid YAML: {one_line(exc)}"]) from None
+    except OSError as exc:
+        raise AudienceError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise AudienceError([f"{path}: cannot read: not UTF-8 text ({exc.reason})"]) from None
     return audience_from_mapping(data, str(path))
 
 

@@ -23,17 +23,41 @@ def _table_for(path: Path, landing: Path) -> str | None:
     return None
 
 
-def scan(landing: Path) -> tuple[dict[str, list[Path]], list[Path]]:
-    """Files per table (sorted) and the files that match no table."""
+def _not_a_file(path: Path) -> str | None:
+    """Why a landing entry that is no regular file cannot be loaded (None: a regular file,
+    or a plain directory, which is only walked)."""
+    if path.is_symlink() and not path.exists():
+        return "a symbolic link whose target does not exist (or a link loop)"
+    if path.is_dir():
+        return (
+            "a directory named like a data file" if path.suffix.lower() in FILE_SUFFIXES else None
+        )
+    if not path.is_file():
+        return "not a regular file (a FIFO, socket or device); it is not opened"
+    return None
+
+
+def scan(
+    landing: Path,
+) -> tuple[dict[str, list[Path]], list[Path], list[tuple[Path, str | None, str]]]:
+    """Files per table (sorted), the files that match no table, and the entries that are
+    no regular file (path, table named like or None, why); those are never opened."""
     found: dict[str, list[Path]] = {t: [] for t in TABLES}
     ignored: list[Path] = []
-    for path in sorted(p for p in landing.rglob("*") if p.is_file()):
+    special: list[tuple[Path, str | None, str]] = []
+    for path in sorted(landing.rglob("*")):
+        why = _not_a_file(path)
+        if why is not None:
+            special.append((path, _table_for(path, landing), why))
+            continue
+        if not path.is_file():
+            continue
         table = _table_for(path, landing)
         if table is None:
             ignored.append(path)
         else:
             found[table].append(path)
-    return found, ignored
+    return found, ignored, special
 
 
 def discover(landing: Path) -> dict[str, list[Path]]:

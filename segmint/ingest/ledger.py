@@ -9,7 +9,7 @@ import duckdb
 from segmint import privacy
 from segmint.contract import QUARANTINE_META_COLUMNS, RAW_META_COLUMNS, TABLES, Column
 from segmint.ingest.report import LOADED, FileResult
-from segmint.ingest.sql import column_defs
+from segmint.ingest.sql import column_defs, q
 
 LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("file_path", "VARCHAR"),
@@ -41,6 +41,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         q_cols += [(c.name, c.type) for c in QUARANTINE_META_COLUMNS]
         con.execute(f"CREATE TABLE IF NOT EXISTS raw.{table.name} ({column_defs(raw_cols)})")
         con.execute(f"CREATE TABLE IF NOT EXISTS quarantine.{table.name} ({column_defs(q_cols)})")
+        for c in QUARANTINE_META_COLUMNS:  # warehouses made before a column existed
+            con.execute(
+                f"ALTER TABLE quarantine.{table.name} ADD COLUMN IF NOT EXISTS {q(c.name)} {c.type}"
+            )
     ledger = [(c.name, c.type) for c in LEDGER_COLUMNS]
     con.execute(f"CREATE TABLE IF NOT EXISTS raw.load_ledger ({column_defs(ledger)})")
     privacy.ensure_ledgers(con)
@@ -52,7 +56,7 @@ def already_loaded(con: duckdb.DuckDBPyConnection, file_hash: str, table: str) -
         "SELECT count(*) FROM raw.load_ledger WHERE file_hash = ? AND table_name = ? "
         "AND status = ?",
         [file_hash, table, LOADED],
-    ).fetchone()
+    ).fetchall()[0]
     return bool(n)
 
 

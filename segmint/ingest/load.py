@@ -3,13 +3,13 @@ refused or skipped, one file at a time on one connection."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
 from segmint import privacy
-from segmint.contract import FILE_SUFFIXES, TABLES, Table
+from segmint.contract import EARLIEST_DATA_DATE, FILE_SUFFIXES, TABLES, Table
 from segmint.ingest.discovery import scan
 from segmint.ingest.ledger import already_loaded, ensure_schema, ledger_insert, wall_clock
 from segmint.ingest.report import (
@@ -29,6 +29,7 @@ from segmint.ingest.stage_json import stage_json
 from segmint.ingest.stage_parquet import stage_parquet
 from segmint.ingest.staging import cleanup, file_stats
 from segmint.ingest.validation import validate_and_load
+from segmint.settings import get_settings
 
 STAGERS = {"csv": stage_csv, "json": stage_json, "parquet": stage_parquet}
 
@@ -46,6 +47,7 @@ def _ingest_file(
     table: Table,
     now: datetime,
     erasure: frozenset[str] = frozenset(),
+    earliest: date = EARLIEST_DATA_DATE,
 ) -> FileResult:
     """Load one file atomically (raw + quarantine + ledger) or refuse/skip it."""
     started = wall_clock()
@@ -77,7 +79,7 @@ def _ingest_file(
         con.begin()
         try:
             read, loaded, quarantined, suppressed = validate_and_load(
-                con, table, name, stats.sha256, now, now, erasure
+                con, table, name, stats.sha256, now, now, erasure, earliest, staged.raw_lines
             )
             erased = f" ({suppressed} of erased people, values blanked)" if suppressed else ""
             parts = [
@@ -131,12 +133,19 @@ def ingest(
     warehouse: Path,
     progress: Progress | None = None,
     now: datetime | None = None,
+    earliest: date | None = None,
 ) -> IngestReport:
-    """Load every landing file into raw.* / quarantine.* and return what happened."""
+    """Load every landing file into raw.* / quarantine.* and return what happened.
+
+    `earliest`: the earliest plausible order/event/signup date (default: the setting
+    ingest_earliest_date); older timestamps are quarantined as implausible_timestamp.
+    """
     landing, warehouse = Path(landing), Path(warehouse)
+    if earliest is None:
+        earliest = get_settings().ingest_earliest_date
     if not landing.is_dir():
         raise IngestError(f"landing folder not found: {landing}")
-    found, ignored = scan(landing)
+    found, ignored, special = scan(landing)
     now = _utc_naive(now) if now is not None else wall_clock()
     report = IngestReport(str(landing), str(warehouse))
     todo = [(path, TABLES[t]) for t in TABLES for path in found[t]]
@@ -145,20 +154,36 @@ def ingest(
         ensure_schema(con)
         privacy.prepare(con)
         if not found["orders"]:
-            has_orders = con.execute("SELECT count(*) FROM raw.orders").fetchone()[0]
+            has_orders = con.execute("SELECT count(*) FROM raw.orders").fetchall()[0][0]
             if not has_orders:
+                unusable = [f"{p.name} is {why}" for p, t, why in special if t == "orders"]
                 raise IngestError(
                     f"no orders file found in {landing} (expected orders.csv, "
                     "orders_*.csv|.parquet|.jsonl or files in an orders/ folder)"
+                    + (f"; {'; '.join(unusable)}" if unusable else "")
                 )
         # Only segmint forget writes the erasure ledgers, and never during an ingest.
         erasure = privacy.erasure_kinds(con)
         if progress:
             progress("ingest", 0, len(todo))
         for i, (path, table) in enumerate(todo, start=1):
-            report.files.append(_ingest_file(con, path, table, now, erasure))
+            report.files.append(_ingest_file(con, path, table, now, erasure, earliest))
             if progress:
                 progress(f"{table.name}: {path.name}", i, len(todo))
+        for path, table_name, why in special:
+            result = FileResult(
+                table_name,
+                str(path),
+                None,
+                0,
+                0,
+                0,
+                REFUSED if table_name else IGNORED,
+                f"{path.name} {'refused' if table_name else 'ignored'}: {why}; nothing loaded",
+            )
+            if table_name:
+                ledger_insert(con, result, wall_clock())
+            report.files.append(result)
         for path in ignored:
             report.files.append(
                 FileResult(

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from segmint.contract import Table
+from segmint.ingest.lines import fetch_raw_lines, lf_copy, record_starts
 from segmint.ingest.sql import lit
 from segmint.ingest.staging import (
     MAX_LINE_SIZE,
@@ -23,12 +24,30 @@ from segmint.ingest.staging import (
 
 
 def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: Table, stats: FileStats) -> Staged:
-    """Stage a CSV file: DuckDB strict reader, rejects captured with physical lines."""
+    """Stage a CSV file: DuckDB strict reader, rejects captured with physical lines.
+
+    Mixed line endings (a CRLF header over LF rows) are read from an all-LF copy, which has
+    the same physical lines; the raw text of quarantined rows comes from the file itself.
+    """
+    if not stats.mixed_endings:
+        return _stage(con, path, table, stats, path)
+    copy = lf_copy(path)
+    try:
+        return _stage(con, copy, table, stats, path)
+    finally:
+        copy.unlink(missing_ok=True)
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, path: Path, table: Table, stats: FileStats, original: Path
+) -> Staged:
+    """Stage the (LF-consistent) CSV `path`; `original` is the landing file."""
     header = read_csv_header(path)
     if header is None:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _ing_src AS SELECT NULL::BIGINT AS _line, "
-            f"NULL::VARCHAR AS _malformed, {src_select(table, {})} LIMIT 0"
+            f"NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _problems, "
+            f"{src_select(table, {})} LIMIT 0"
         )
         return Staged(["empty file"])
     positions, extra = match_columns(table, header)
@@ -51,7 +70,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: Table, stats: F
     group_rejects(con)
     accepted, rejected = con.execute(
         "SELECT (SELECT count(*) FROM temp._ing_csv), (SELECT count(*) FROM temp._ing_rejg)"
-    ).fetchone()
+    ).fetchall()[0]
     if stats.lines == 1 + accepted + rejected and rejected == 0:
         # One record per physical line and no rejects: line = record number + header.
         con.execute("CREATE TEMP VIEW _ing_csv_m AS SELECT *, _k + 1 AS _line FROM _ing_csv")
@@ -68,23 +87,58 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, table: Table, stats: F
     con.execute(
         f"""
         CREATE TEMP VIEW _ing_src AS
-        SELECT _line, NULL::VARCHAR AS _malformed, {src_select(table, exprs)}
+        SELECT _line, NULL::VARCHAR AS _malformed, NULL::VARCHAR AS _problems,
+               {src_select(table, exprs)}
         FROM temp._ing_csv_m
         UNION ALL
-        SELECT _line, msg, {src_select(table, {})} FROM temp._ing_rejm
+        SELECT _line, msg, NULL, {src_select(table, {})} FROM temp._ing_rejm
         """
     )
     notes = [f"ignored extra column(s): {', '.join(extra)}"] if extra else []
-    return Staged(notes)
+    return Staged(notes, raw_lines=lambda c: fetch_raw_lines(c, original))
 
 
 def map_csv_lines_exact(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Physical lines for CSV records when blank lines or quoted newlines exist.
 
-    Reads the file as physical lines, finds record starts (not blank, not inside a quoted
-    value by quote parity) and matches them to DuckDB's record numbers, which count blank
-    lines but not newlines inside quoted values.
+    Finds record starts (first physical line of each non-blank record) and matches them to
+    DuckDB's record numbers, which count blank lines but not newlines inside quoted values.
     """
+    starts = record_starts(path)
+    if starts is None:
+        _starts_by_quote_parity(con, path)
+    else:
+        con.register("_ing_starts_arrow", starts)
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _ing_starts AS SELECT * FROM _ing_starts_arrow"
+            )
+        finally:
+            con.unregister("_ing_starts_arrow")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ing_rejm AS
+        SELECT coalesce(s.p, r._d) AS _line, r.msg
+        FROM temp._ing_rejg r LEFT JOIN temp._ing_starts s ON s.d = r._d
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ing_csv_m AS
+        WITH acc AS (
+            SELECT p, row_number() OVER (ORDER BY p) AS k
+            FROM temp._ing_starts s
+            WHERE NOT EXISTS (SELECT 1 FROM temp._ing_rejg r WHERE r._d = s.d)
+        )
+        SELECT c.*, coalesce(acc.p, c._k + 1) AS _line
+        FROM temp._ing_csv c LEFT JOIN acc ON acc.k = c._k
+        """
+    )
+
+
+def _starts_by_quote_parity(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """temp._ing_starts(p, d) by quote parity of physical lines (when Python's csv module
+    cannot follow the file, e.g. a bare CR inside an unquoted field)."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ing_lines_r AS
@@ -114,24 +168,5 @@ def map_csv_lines_exact(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
         SELECT p, d FROM d
         WHERE p > 1 AND NOT cont AND coalesce(trim(line, E' \\r'), '') <> ''
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _ing_rejm AS
-        SELECT coalesce(s.p, r._d) AS _line, r.msg
-        FROM temp._ing_rejg r LEFT JOIN temp._ing_starts s ON s.d = r._d
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _ing_csv_m AS
-        WITH acc AS (
-            SELECT p, row_number() OVER (ORDER BY p) AS k
-            FROM temp._ing_starts s
-            WHERE NOT EXISTS (SELECT 1 FROM temp._ing_rejg r WHERE r._d = s.d)
-        )
-        SELECT c.*, coalesce(acc.p, c._k + 1) AS _line
-        FROM temp._ing_csv c LEFT JOIN acc ON acc.k = c._k
         """
     )

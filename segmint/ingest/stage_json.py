@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from segmint.contract import Table
+from segmint.ingest.lines import fetch_raw_lines
 from segmint.ingest.report import Refused
 from segmint.ingest.sql import lit
 from segmint.ingest.staging import (
@@ -18,6 +19,7 @@ from segmint.ingest.staging import (
     drop_rejects,
     group_rejects,
     map_lines_by_gaps,
+    not_scalar_sql,
     src_select,
 )
 
@@ -62,7 +64,7 @@ def _present_keys(con: duckdb.DuckDBPyConnection, table: Table, n_ok: int) -> se
     checks = ", ".join(
         f"count(*) FILTER (WHERE json_exists(txt, '$.{c}'))" for c in table.column_names
     )
-    counts = con.execute(f"SELECT {checks} FROM temp._ing_jv WHERE ok").fetchone()
+    counts = con.execute(f"SELECT {checks} FROM temp._ing_jv WHERE ok").fetchall()[0]
     return {c for c, n in zip(table.column_names, counts, strict=True) if n}
 
 
@@ -83,28 +85,30 @@ def stage_json(
     n_lines, n_ok, n_bad_enc = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE ok), (SELECT count(*) FROM temp._ing_rejg) "
         "FROM temp._ing_jv"
-    ).fetchone()
+    ).fetchall()[0]
     if n_ok == 0 and (n_lines + n_bad_enc) > 0:
         raise Refused("not a JSON lines file (no line is a JSON object)")
     check_required(table, _present_keys(con, table, n_ok), "json")
     paths = "[" + ", ".join(f"'$.{c}'" for c in table.column_names) + "]"
     exprs = {c: f"v[{i + 1}]" for i, c in enumerate(table.column_names)}
+    kinds = {c: f"k[{i + 1}]" for i, c in enumerate(table.column_names)}
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ing_src AS
-        SELECT _line, NULL::VARCHAR AS _malformed, {src_select(table, exprs)}
-        FROM (SELECT _line, json_extract_string(txt, {paths}) AS v
+        SELECT _line, NULL::VARCHAR AS _malformed, {not_scalar_sql(table, kinds)} AS _problems,
+               {src_select(table, exprs)}
+        FROM (SELECT _line, json_extract_string(txt, {paths}) AS v, json_type(txt, {paths}) AS k
               FROM temp._ing_jv WHERE ok)
         UNION ALL
-        SELECT _line, 'invalid JSON (expected one JSON object per line)',
+        SELECT _line, 'invalid JSON (expected one JSON object per line)', NULL,
                {src_select(table, {})}
         FROM temp._ing_jv WHERE NOT ok
         UNION ALL
-        SELECT _d, msg, {src_select(table, {})} FROM temp._ing_rejg
+        SELECT _d, msg, NULL, {src_select(table, {})} FROM temp._ing_rejg
         """
     )
     extra = _extra_keys(con, table) if n_ok else []
     notes = [f"ignored extra key(s): {', '.join(extra)}"] if extra else []
     if n_lines + n_bad_enc == 0:
         notes.insert(0, "empty file")
-    return Staged(notes)
+    return Staged(notes, raw_lines=lambda c: fetch_raw_lines(c, path))

@@ -1,14 +1,15 @@
 """What every stager shares: file facts, header matching, temp-table housekeeping.
 
 A stager reads one landing file with DuckDB's own readers, every column as text, into
-temp._ing_src(_line, _malformed, <contract columns as VARCHAR>) with the file's physical
-line numbers; validation takes it from there. Staging writes nothing persistent.
+temp._ing_src(_line, _malformed, _problems, <contract columns as VARCHAR>) with the
+file's physical line numbers; validation takes it from there. Staging writes nothing persistent.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,21 +29,29 @@ class FileStats:
     sha256: str
     size: int
     lines: int  # physical lines (a last line without newline counts)
+    newlines: int = 0  # b"\n" bytes
+    crlf: int = 0  # of those, preceded by b"\r"
+
+    @property
+    def mixed_endings(self) -> bool:
+        """Some lines end in CRLF and others in LF."""
+        return 0 < self.crlf < self.newlines
 
 
 def file_stats(path: Path) -> FileStats:
-    """Streamed sha256, size and physical line count of a file."""
+    """Streamed sha256, size, physical line count and line-ending counts of a file."""
     digest = hashlib.sha256()
-    size = newlines = 0
+    size = newlines = crlf = 0
     last = b""
     with path.open("rb") as fh:
         while chunk := fh.read(_HASH_CHUNK):
             digest.update(chunk)
             size += len(chunk)
             newlines += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (1 if last == b"\r" and chunk[:1] == b"\n" else 0)
             last = chunk[-1:]
     lines = newlines + (1 if size and last != b"\n" else 0)
-    return FileStats(digest.hexdigest(), size, lines)
+    return FileStats(digest.hexdigest(), size, lines, newlines, crlf)
 
 
 def read_csv_header(path: Path) -> list[str] | None:
@@ -57,13 +66,22 @@ def read_csv_header(path: Path) -> list[str] | None:
 
 
 def match_columns(table: Table, names: list[str]) -> tuple[dict[str, int], list[str]]:
-    """Map contract columns to header positions (first occurrence); list extra columns."""
+    """Map contract columns to header positions; list extra columns.
+
+    A name given twice (compared trimmed and lower-cased) refuses the file: which of the
+    two values is meant cannot be known.
+    """
     positions: dict[str, int] = {}
     extra: list[str] = []
+    seen: set[str] = set()
     for i, raw_name in enumerate(names):
         name = raw_name.strip().lstrip(BOM).strip().lower()
+        if name in seen:
+            raise Refused(f"duplicate column name {name!r} in the header (columns must be unique)")
+        if name:
+            seen.add(name)
         if name in table.column_names:
-            positions.setdefault(name, i)
+            positions[name] = i
         elif name:
             extra.append(name)
     return positions, extra
@@ -125,14 +143,29 @@ def map_lines_by_gaps(con: duckdb.DuckDBPyConnection, table: str, header: int) -
 
 @dataclass
 class Staged:
-    """A file staged as temp._ing_src(_line, _malformed, <contract columns as VARCHAR>)."""
+    """A file staged as temp._ing_src(_line, _malformed, _problems, <contract columns as
+    VARCHAR>): _malformed says why a record could not be parsed, _problems lists reasons
+    the stager found in a parsed record (e.g. not_scalar:<column>)."""
 
     notes: list[str] = field(default_factory=list)
+    # Makes temp._ing_raw(_line, _raw_line) for the records in temp._ing_want(_line, _next).
+    raw_lines: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
 def src_select(table: Table, exprs: dict[str, str]) -> str:
     """Select list of contract columns (absent ones NULL) as VARCHAR."""
     return ", ".join(f"{exprs.get(c, 'NULL')}::VARCHAR AS {q(c)}" for c in table.column_names)
+
+
+def not_scalar_sql(table: Table, kinds: dict[str, str]) -> str:
+    """SQL listing not_scalar:<column> for each non-JSON contract column whose kind (SQL
+    expression: 'OBJECT', 'ARRAY' or anything else) is nested; NULL when none."""
+    parts = [
+        f"CASE WHEN {kind} IN ('OBJECT', 'ARRAY') THEN 'not_scalar:{name}' END"
+        for name, kind in kinds.items()
+        if table.column(name).type.upper() != "JSON"
+    ]
+    return f"NULLIF(concat_ws('; ', {', '.join(parts)}), '')" if parts else "NULL::VARCHAR"
 
 
 def group_rejects(con: duckdb.DuckDBPyConnection) -> None:

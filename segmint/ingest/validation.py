@@ -3,19 +3,25 @@
 temp._ing_src (text columns, physical lines) is checked in SQL: every value trimmed and
 cast to its contract type; a row gets a machine-readable reason per broken rule
 (missing_required, invalid_type, unknown_enum, future_timestamp, negative_value,
-malformed_row, duplicate_key) and goes to quarantine.<table> with it; good rows go to
-raw.<table>. Rows of erased people (segmint.privacy.erased_row_sql) are quarantined with
-reason erased_customer and every value blanked.
+out_of_range, implausible_timestamp, not_scalar, malformed_row, duplicate_key) and goes to
+quarantine.<table> with it; good rows go to raw.<table>. The plausibility bounds
+(out_of_range, implausible_timestamp) come from the contract, so whatever loads runs
+through every later step; not_scalar comes from the stager (an object or array where
+the contract has a plain value). Rows of erased people (segmint.privacy.erased_row_sql)
+are quarantined with reason erased_customer and every value blanked.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 
 import duckdb
 
 from segmint import privacy
 from segmint.contract import (
+    EARLIEST_BIRTH_DATE,
+    EARLIEST_DATA_DATE,
     FUTURE_SKEW_HOURS,
     QUARANTINE_META_COLUMNS,
     RAW_META_COLUMNS,
@@ -88,24 +94,36 @@ def _reason_exprs(col: Column) -> list[str]:
         out.append(f"CASE WHEN {typed} > $future_limit THEN 'future_timestamp:{name}' END")
     if col.non_negative:
         out.append(f"CASE WHEN {typed} < 0 THEN 'negative_value:{name}' END")
+    if col.max_abs is not None:
+        out.append(f"CASE WHEN abs({typed}) >= {col.max_abs!r} THEN 'out_of_range:{name}' END")
+    if col.window is not None:
+        out.append(
+            f"CASE WHEN {typed} < ${'earliest_' + col.window} "
+            f"THEN 'implausible_timestamp:{name}' END"
+        )
     return out
 
 
 def _check_rows(
-    con: duckdb.DuckDBPyConnection, table: Table, now: datetime, erasure: frozenset[str]
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    now: datetime,
+    erasure: frozenset[str],
+    earliest: date,
 ) -> None:
     """temp._ing_chk: typed values, base reasons, the erased flag and the reason per line."""
     cols = table.columns
     inner = ", ".join(f"{_trimmed(q(c.name))} AS v_{c.name}" for c in cols)
     typed = ", ".join(f"{_typed_expr(c, f'v_{c.name}')} AS t_{c.name}" for c in cols)
     reasons = [r for c in cols for r in _reason_exprs(c)]
-    base = f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '')"
+    base = f"NULLIF(concat_ws('; ', _problems, {', '.join(reasons)}), '')"
     erased = privacy.erased_row_sql(set(table.column_names), erasure, "based")
     check_sql = f"""
         CREATE OR REPLACE TEMP TABLE _ing_chk AS
         WITH typed AS (
-            SELECT _line, _malformed, {", ".join(f"v_{c.name}" for c in cols)}, {typed}
-            FROM (SELECT _line, _malformed, {inner} FROM temp._ing_src)
+            SELECT _line, _malformed, _problems, {", ".join(f"v_{c.name}" for c in cols)},
+                   {typed}
+            FROM (SELECT _line, _malformed, _problems, {inner} FROM temp._ing_src)
         ), based AS (
             SELECT *, CASE WHEN _malformed IS NOT NULL THEN 'malformed_row:' || _malformed
                            ELSE {base} END AS _base
@@ -119,13 +137,14 @@ def _check_rows(
                       CASE WHEN _erased THEN '{ERASED_REASON}' END), '') AS _reason
         FROM flagged
         """
-    # Tables without timestamps (products, order_items) have no $future_limit placeholder.
-    params = (
-        {"future_limit": now + timedelta(hours=FUTURE_SKEW_HOURS)}
-        if "$future_limit" in check_sql
-        else None
-    )
-    con.execute(check_sql, params)
+    # Only the placeholders a table's checks use are passed (products have none).
+    values = {
+        "future_limit": now + timedelta(hours=FUTURE_SKEW_HOURS),
+        "earliest_data": datetime.combine(earliest, time()),
+        "earliest_birth": EARLIEST_BIRTH_DATE,
+    }
+    params = {k: v for k, v in values.items() if f"${k}" in check_sql}
+    con.execute(check_sql, params or None)
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection, table: Table) -> None:
@@ -170,8 +189,10 @@ def _insert(
     source_file: str,
     file_hash: str,
     loaded_at: datetime,
+    has_raw: bool,
 ) -> None:
-    """Good rows to raw.<table>; the others to quarantine.<table> with their reason."""
+    """Good rows to raw.<table>; the others to quarantine.<table> with their reason and, when
+    has_raw, their raw text from temp._ing_raw."""
     cols = table.columns
     meta = "$source_file, _line, $file_hash, $loaded_at"
     params = {"source_file": source_file, "file_hash": file_hash, "loaded_at": loaded_at}
@@ -187,16 +208,40 @@ def _insert(
     q_cols = ", ".join(q(c.name) for c in cols + QUARANTINE_META_COLUMNS)
     # Erased people's values are not kept anywhere, not even in quarantine.
     q_vals = ", ".join(f"CASE WHEN b._erased THEN NULL ELSE s.{q(c.name)} END" for c in cols)
+    raw = "r._raw_line" if has_raw else "NULL"
+    raw_join = "LEFT JOIN temp._ing_raw r ON r._line = b._line" if has_raw else ""
     con.execute(
         f"""
         INSERT INTO quarantine.{table.name} ({q_cols})
-        SELECT {q_vals}, b._reason, {meta.replace("_line", "b._line")}
+        SELECT {q_vals}, b._reason, {meta.replace("_line", "b._line")},
+               CASE WHEN b._erased THEN NULL ELSE {raw} END
         FROM (SELECT _line, _erased, _reason FROM temp._ing_chk WHERE _reason IS NOT NULL) b
         JOIN temp._ing_src s ON s._line = b._line
+        {raw_join}
         ORDER BY b._line
         """,
         params,
     )
+
+
+def _fetch_raw(
+    con: duckdb.DuckDBPyConnection, raw_lines: Callable[[duckdb.DuckDBPyConnection], None]
+) -> bool:
+    """temp._ing_raw for the quarantined rows that keep values; False when there are none."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ing_want AS
+        SELECT _line, _next FROM (
+            SELECT c._line, c._reason IS NOT NULL AND NOT c._erased AS wanted,
+                   lead(c._line) OVER (ORDER BY c._line) AS _next
+            FROM temp._ing_chk c)
+        WHERE wanted
+        """
+    )
+    if not con.execute("SELECT count(*) FROM temp._ing_want").fetchall()[0][0]:
+        return False
+    raw_lines(con)
+    return True
 
 
 def validate_and_load(
@@ -207,16 +252,19 @@ def validate_and_load(
     loaded_at: datetime,
     now: datetime,
     erasure: frozenset[str],
+    earliest: date = EARLIEST_DATA_DATE,
+    raw_lines: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> tuple[int, int, int, int]:
     """Validate temp._ing_src against the contract and insert into raw/quarantine.
 
     Returns rows (read, loaded, quarantined, of which suppressed as erased people's).
     """
-    _check_rows(con, table, now, erasure)
+    _check_rows(con, table, now, erasure, earliest)
     _mark_duplicates(con, table)
-    _insert(con, table, source_file, file_hash, loaded_at)
+    has_raw = raw_lines is not None and _fetch_raw(con, raw_lines)
+    _insert(con, table, source_file, file_hash, loaded_at, has_raw)
     read, quarantined, suppressed = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE _reason IS NOT NULL), "
         "count(*) FILTER (WHERE _erased) FROM temp._ing_chk"
-    ).fetchone()
+    ).fetchall()[0]
     return read, read - quarantined, quarantined, suppressed

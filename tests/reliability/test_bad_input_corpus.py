@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -146,6 +147,7 @@ class Case:
     note: str | None = None  # the file's message contains this
     raw_check: tuple[str, list[tuple]] | None = None  # SQL on the warehouse -> expected rows
     setup_sql: str | None = None  # run on the (schema-initialised) warehouse before ingest
+    prepare: Callable[[Path], None] | None = None  # makes landing entries files cannot be
 
 
 CASES: list[Case] = [
@@ -597,6 +599,11 @@ def _assert_reconciled(report: IngestReport, warehouse: Path) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_gets_clear_outcome(case: Case, tmp_path: Path) -> None:
     """A bad input is refused with a clear message or its rows are quarantined with reasons."""
+    check_case(case, tmp_path)
+
+
+def check_case(case: Case, tmp_path: Path) -> None:
+    """Ingest the case's files next to a clean orders file and check its declared outcome."""
     landing, warehouse = tmp_path / "landing", tmp_path / "wh" / "segmint.duckdb"
     landing.mkdir()
     (landing / "orders.csv").write_text(BASE_ORDERS)
@@ -607,6 +614,8 @@ def test_bad_input_gets_clear_outcome(case: Case, tmp_path: Path) -> None:
             path.write_bytes(content)
         else:
             path.write_bytes(content.encode("utf-8"))
+    if case.prepare is not None:
+        case.prepare(landing)
 
     if case.setup_sql is not None:
         warehouse.parent.mkdir(parents=True)

@@ -7,11 +7,16 @@
     )
 }}
 
-{#- One row per customer_id: the latest load wins; then renamed, cast and cleaned. Gender
-    and country spellings are mapped through the seeds gender_aliases and country_aliases.
-    Incremental on the load time like stg_raw__events (see there): a run dedupes only rows
-    loaded within var('lookback_days') of the latest load here; delete+insert on customer_id
-    (an edited alias seed reaches older rows with --full-refresh). -#}
+{#- One row per customer_id: the newest record wins, by the source's updated_at, whatever
+    the order files were loaded in (a re-delivered old file must not bring back consent
+    that was revoked since); on equal updated_at a revocation beats a grant; records without
+    updated_at rank below those with one, then the latest load wins. Then renamed, cast and
+    cleaned. Gender and country spellings are mapped through the seeds gender_aliases and
+    country_aliases.
+    Incremental on the load time like stg_raw__events (see there): a run re-ranks every row
+    of each customer with a row loaded within var('lookback_days') of the latest load here
+    (an older record loaded late must compete with the one already kept); delete+insert on
+    customer_id (an edited alias seed reaches older rows with --full-refresh). -#}
 
 with
 
@@ -20,9 +25,12 @@ source as (
     {{ deduplicate(
         relation=source('raw', 'customers'),
         key="trim(customer_id)",
-        order_by='_loaded_at desc nulls last, updated_at desc nulls last, _source_file desc, _source_line desc',
+        order_by='updated_at desc nulls last, marketing_consent asc nulls last, _loaded_at desc nulls last, _source_file desc, _source_line desc',
         columns=raw_columns('customers'),
-        where=('_loaded_at > ' ~ incremental_load_bound(source('raw', 'customers'))) if is_incremental() else none
+        where=(
+            'trim(customer_id) in (select trim(customer_id) from ' ~ source('raw', 'customers')
+            ~ ' where _loaded_at > ' ~ incremental_load_bound(source('raw', 'customers')) ~ ')'
+        ) if is_incremental() else none
     ) | indent(4) }}
 
 ),
