@@ -230,12 +230,36 @@ def sql(
 @app.command()
 @user_errors
 def ui(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 3000,
+    port: Annotated[int, typer.Option(help="Port to listen on (1-65535)")] = 3000,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (default: this machine only)")
+    ] = "127.0.0.1",
+    warehouse: WarehouseOpt = None,
 ) -> None:
-    """Start the Dagster UI (dagster dev) on 127.0.0.1 with segmint loaded."""
+    """Start the Dagster UI (dagster dev) with the segmint code location loaded."""
     from orchestration.runner import dagster_dev
 
-    dagster_dev(_settings(), port=port)
+    code = dagster_dev(_settings(warehouse=warehouse), port=port, host=host, console=console)
+    if code not in (0, None):
+        raise typer.Exit(code)
+
+
+@app.command()
+@user_errors
+def init(
+    folder: Annotated[Path, typer.Argument(help="Project folder (created if missing)")] = Path("."),
+) -> None:
+    """Start a project: segmint.yaml, audiences/ with three examples, an empty landing/."""
+    from segmint.project import NEXT_COMMANDS, init_project
+
+    result = init_project(folder)
+    for path in result.written:
+        out.print(f"wrote {path.relative_to(result.folder)}")
+    here = Path.cwd().resolve()
+    cd = [] if result.folder == here else [f"cd {result.folder}"]
+    out.print("next:")
+    for command in [*cd, *NEXT_COMMANDS]:
+        out.print(f"  {escape(command)}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover
@@ -252,8 +276,10 @@ AudFolderOpt = Annotated[
 ]
 
 
-def _dbt_manifest() -> Path | None:
-    manifest = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / "manifest.json"
+def _dbt_manifest(s: Settings) -> Path | None:
+    from segmint.project import dbt_manifest
+
+    manifest = dbt_manifest(s.warehouse)
     return manifest if manifest.exists() else None
 
 
@@ -272,7 +298,7 @@ def audiences_list(audiences: AudFolderOpt = None, warehouse: WarehouseOpt = Non
     from segmint.activation import last_runs, validate_audiences
 
     s = _settings(audiences=audiences, warehouse=warehouse)
-    found, problems = validate_audiences(s.audiences, dbt_manifest=_dbt_manifest())
+    found, problems = validate_audiences(s.audiences, dbt_manifest=_dbt_manifest(s))
     runs: dict[str, list[dict[str, Any]]] = {}
     if s.warehouse.exists():
         con = _working_con(s)
@@ -305,7 +331,7 @@ def audiences_validate(audiences: AudFolderOpt = None, warehouse: WarehouseOpt =
     s = _settings(audiences=audiences, warehouse=warehouse)
     con = _working_con(s) if s.warehouse.exists() else None
     try:
-        found, problems = validate_audiences(s.audiences, con, dbt_manifest=_dbt_manifest())
+        found, problems = validate_audiences(s.audiences, con, dbt_manifest=_dbt_manifest(s))
     finally:
         if con is not None:
             con.close()
@@ -332,7 +358,7 @@ def audiences_preview(
     s = _settings(audiences=audiences, warehouse=warehouse)
     con = _working_con(s)
     try:
-        aud = get_audience(name, s.audiences, con, dbt_manifest=_dbt_manifest())
+        aud = get_audience(name, s.audiences, con, dbt_manifest=_dbt_manifest(s))
         preview = preview_audience(con, aud, s.holdout_salt, limit=limit)
     finally:
         con.close()
@@ -372,7 +398,7 @@ def audiences_export(
     s = _settings(audiences=audiences, warehouse=warehouse, exports=out_dir)
     con = _working_con(s)
     try:
-        aud = get_audience(name, s.audiences, con, dbt_manifest=_dbt_manifest())
+        aud = get_audience(name, s.audiences, con, dbt_manifest=_dbt_manifest(s))
         result = export_audience(con, aud, to, s.exports, mode, s.holdout_salt)
     finally:
         con.close()

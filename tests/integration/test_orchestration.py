@@ -101,7 +101,7 @@ def test_failing_blocking_check_keeps_previous_snapshot(first_run, settings) -> 
 
 
 def test_schedule_and_sensor_evaluate(settings, tmp_path) -> None:
-    from orchestration.build import build_definitions
+    from orchestration.definitions import build_definitions
 
     prepare_environment(settings)
     landing = tmp_path / "landing"

@@ -22,15 +22,22 @@ from ml.plots import forecast as forecast_plots
 from ml.plots import segmentation as segmentation_plots
 from ml.runs import ModelRun, model_runs_frame
 from ml.segmentation import PreviousSegmentation, SegmentationParams, segment
-from orchestration.io import figures_metadata, read_frame, read_optional, write_tables
-from orchestration.ml.resources import ModelsResource
-from orchestration.resources import WRITER_POOL, WarehouseResource
+from orchestration.lib.io import (
+    column_schema,
+    figures_metadata,
+    read_frame,
+    read_optional,
+    write_tables,
+)
+from orchestration.lib.resources import WRITER_POOL, ModelsResource, WarehouseResource
 
 C360 = dg.AssetKey(["marts", "customer_360"])
 HISTORY = dg.AssetKey(["marts", "customer_360_history"])
 LABELS = dg.AssetKey(["marts", "churn_labels"])
 DEMAND = dg.AssetKey(["marts", "daily_demand"])
 Metadata = dict[str, dg.MetadataValue]
+SKLEARN = {"scikit-learn", "duckdb"}
+PROPHET = {"prophet", "duckdb"}
 
 
 def _now() -> datetime:
@@ -42,11 +49,33 @@ def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _metric_meta(metrics: dict) -> Metadata:
+def _number(value: Any) -> dg.MetadataValue | None:
+    """An int as an int, a finite float as a float, anything else: not a number to show."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return dg.MetadataValue.int(value)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return dg.MetadataValue.float(value)
+    return None
+
+
+def _metric_meta(metrics: dict, main: str, baseline_name: str, baseline: Any) -> Metadata:
+    """Every scalar metric at the top level (counts as ints), the main one beside its baseline.
+
+    `main` names the metric the UI should compare across runs; `baseline_<main>` is the same
+    metric of the simple baseline (`baseline_name`), so both plot side by side.
+    """
     meta: Metadata = {"metrics": dg.MetadataValue.json(metrics)}
     for k, v in metrics.items():
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            meta[k] = dg.MetadataValue.float(float(v))
+        number = _number(v)
+        if number is not None:
+            meta[k] = number
+    meta["main_metric"] = dg.MetadataValue.text(main)
+    meta["baseline"] = dg.MetadataValue.text(baseline_name)
+    for key, value in ((main, metrics.get(main)), (f"baseline_{main}", baseline)):
+        number = _number(value)
+        meta[key] = number if number is not None else dg.MetadataValue.null()
     return meta
 
 
@@ -71,6 +100,7 @@ def _write_back(
             asset_key=table.split("."),
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(counts[table]),
+                "dagster/column_schema": column_schema(tables[table]),
                 **meta,
                 **(plots if i == 0 else {}),
             },
@@ -102,12 +132,14 @@ class SegmentationConfig(dg.Config):
             ["ml", "customer_segments"],
             deps=[C360],
             group_name="ml",
+            kinds=SKLEARN,
             description="One segment per customer, ids stable across runs",
         ),
         dg.AssetSpec(
             ["ml", "segment_profiles"],
             deps=[C360],
             group_name="ml",
+            kinds=SKLEARN,
             description="Size, share, feature means and a description per segment",
         ),
     ],
@@ -137,7 +169,12 @@ def segmentation(
         result.run,
         segmentation_plots.figures(result),
         {
-            "ml.customer_segments": _metric_meta(result.metrics),
+            "ml.customer_segments": _metric_meta(
+                result.metrics,
+                "silhouette",
+                "rfm_grid",
+                result.run.baseline_metrics.get("rfm_grid_silhouette"),
+            ),
             "ml.segment_profiles": {
                 "segments": dg.MetadataValue.md(sizes.to_markdown(index=False))
             },
@@ -160,6 +197,19 @@ class ChurnConfig(dg.Config):
             risk_bands=(self.low_band, self.high_band),
             fairness_gap=self.fairness_gap,
         )
+
+
+def _best_baseline(baselines: dict) -> tuple[str, Any]:
+    """The churn baseline with the highest holdout ROC-AUC, and that AUC."""
+    scored = {
+        name: m.get("roc_auc")
+        for name, m in baselines.items()
+        if isinstance(m, dict) and _number(m.get("roc_auc")) is not None
+    }
+    if not scored:
+        return "none", None
+    name = max(scored, key=lambda n: scored[n])
+    return name, scored[name]
 
 
 def _previous_drift_profile(warehouse: WarehouseResource) -> dict | None:
@@ -199,18 +249,21 @@ def _drift_check(result: ChurnResult, compared: bool) -> dg.AssetCheckResult:
             ["ml", "churn_scores"],
             deps=[C360, HISTORY, LABELS],
             group_name="ml",
+            kinds=SKLEARN,
             description="Churn probability, risk band and top drivers per customer",
         ),
         dg.AssetSpec(
             ["ml", "fairness_audit"],
             deps=[C360, HISTORY, LABELS],
             group_name="ml",
+            kinds=SKLEARN,
             description="Score distribution, positive rate and AUC by group",
         ),
         dg.AssetSpec(
             ["ml", "feature_drift"],
             deps=[C360, HISTORY, LABELS],
             group_name="ml",
+            kinds=SKLEARN,
             description="Population stability index per feature and of the score",
         ),
     ],
@@ -245,7 +298,7 @@ def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: War
         churn_plots.figures(result),
         {
             "ml.churn_scores": {
-                **_metric_meta(scalars),
+                **_metric_meta(scalars, "roc_auc", *_best_baseline(result.run.baseline_metrics)),
                 "metrics_vs_baselines": dg.MetadataValue.json(result.metrics),
             },
             "ml.fairness_audit": {"flagged_groups": dg.MetadataValue.int(flagged)},
@@ -253,6 +306,12 @@ def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: War
         },
     )
     yield _drift_check(result, compared=previous_drift is not None)
+
+
+def _overall(metrics: dict) -> dict:
+    """The forecast's pooled backtest metrics (mase, smape, coverage, n_evals)."""
+    overall = metrics.get("overall")
+    return dict(overall) if isinstance(overall, dict) else {}
 
 
 class ForecastConfig(dg.Config):
@@ -289,12 +348,14 @@ class ForecastConfig(dg.Config):
             ["ml", "demand_forecasts"],
             deps=[DEMAND],
             group_name="ml",
+            kinds=PROPHET,
             description="Prophet forecasts with 80% intervals per series",
         ),
         dg.AssetSpec(
             ["ml", "forecast_backtests"],
             deps=[DEMAND],
             group_name="ml",
+            kinds=PROPHET,
             description="Rolling-origin MASE/sMAPE/coverage vs seasonal naive",
         ),
     ],
@@ -329,6 +390,12 @@ def demand_forecasting(
         forecast_plots.figures(result),
         {
             "ml.demand_forecasts": {
+                **_metric_meta(
+                    _overall(result.run.metrics),
+                    "mase",
+                    "seasonal_naive",
+                    _overall(result.run.baseline_metrics).get("mase"),
+                ),
                 "series": dg.MetadataValue.int(len(result.flags)),
                 "fallback_series": dg.MetadataValue.int(len(fallbacks)),
                 "metrics_vs_baseline": dg.MetadataValue.json(
