@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 import pandas as pd
-from matplotlib.figure import Figure
 
-from ml.plots.style import to_png
 from ml.runs import MODEL_RUN_COLUMNS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _MODEL_RUN_TYPES = {"model": "varchar", "model_version": "varchar", "trained_at": "timestamp"}
 # ml.model_runs in ModelRun's column order; params, metrics and the other mappings are JSON.
@@ -122,6 +124,8 @@ def column_schema(frame: pd.DataFrame) -> dg.TableSchema:
 
 def figures_metadata(figures: dict[str, Figure], folder: Path) -> dict[str, dg.MetadataValue]:
     """Save each figure as <folder>/<name>.png and return metadata showing it in the UI."""
+    from ml.plots.style import to_png  # matplotlib: imported when a model has run, not at load
+
     folder.mkdir(parents=True, exist_ok=True)
     meta: dict[str, dg.MetadataValue] = {}
     for name, fig in figures.items():

@@ -3,25 +3,21 @@
 Each asset reads its marts, runs one model of ml/ and hands the result to `_write_back`:
 tables and the model's `ModelRun` land in one transaction, its figures (ml.plots) are saved
 as PNG and attached to the first asset's materialization.
+
+The models (scikit-learn, Prophet, matplotlib: about 4 s of imports) are imported inside
+the asset bodies and the config's `params`, not at module level, so the code location loads
+in a second or two and `segmint ui` is ready within 15 s; none of these imports hides a
+cycle (ml never imports orchestration).
 """
 
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import pandas as pd
-from matplotlib.figure import Figure
 from pydantic import Field
 
-from ml.churn import ChurnParams, ChurnResult, train_and_score_churn
-from ml.forecast import ForecastParams, run_forecasting
-from ml.plots import churn as churn_plots
-from ml.plots import forecast as forecast_plots
-from ml.plots import segmentation as segmentation_plots
-from ml.runs import ModelRun, model_runs_frame
-from ml.segmentation import PreviousSegmentation, SegmentationParams, segment
 from orchestration.lib.io import (
     column_schema,
     figures_metadata,
@@ -30,6 +26,15 @@ from orchestration.lib.io import (
     write_tables,
 )
 from orchestration.lib.resources import WRITER_POOL, ModelsResource, WarehouseResource
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from ml.churn import ChurnParams, ChurnResult
+    from ml.forecast import ForecastParams
+    from ml.runs import ModelRun
+    from ml.segmentation import SegmentationParams
 
 C360 = dg.AssetKey(["marts", "customer_360"])
 HISTORY = dg.AssetKey(["marts", "customer_360_history"])
@@ -82,9 +87,9 @@ def _metric_meta(metrics: dict, main: str, baseline_name: str, baseline: Any) ->
 def _write_back(
     warehouse: WarehouseResource,
     artifacts: str,
-    tables: dict[str, pd.DataFrame],
-    run: ModelRun,
-    figures: dict[str, Figure],
+    tables: "dict[str, pd.DataFrame]",
+    run: "ModelRun",
+    figures: "dict[str, Figure]",
     reported: dict[str, Metadata],
 ) -> Iterator[dg.MaterializeResult]:
     """Write the tables and append the run in one transaction, save the figures, report.
@@ -93,6 +98,8 @@ def _write_back(
     their extra metadata; each gets its row count, the first one also the figures (saved
     under <artifacts>/<artifacts name>/). Other tables in `tables` are written, not reported.
     """
+    from ml.runs import model_runs_frame
+
     counts = write_tables(warehouse.path, tables, append={"ml.model_runs": model_runs_frame([run])})
     plots = figures_metadata(figures, warehouse.artifact_dir(artifacts))
     for i, (table, meta) in enumerate(reported.items()):
@@ -115,8 +122,10 @@ class SegmentationConfig(dg.Config):
         None, description="Bootstrap resamples for the stability (ARI) check (unset: settings)"
     )
 
-    def params(self, models: ModelsResource, seed: int) -> SegmentationParams:
+    def params(self, models: ModelsResource, seed: int) -> "SegmentationParams":
         """Segmentation parameters: this run's overrides over the settings."""
+        from ml.segmentation import SegmentationParams
+
         return SegmentationParams(
             k_min=_or(self.k_min, models.segment_k_min),
             k_max=_or(self.k_max, models.segment_k_max),
@@ -152,6 +161,9 @@ def segmentation(
     models: ModelsResource,
 ):
     """Cluster customer_360 into named segments, matching ids to the previous run."""
+    from ml.plots import segmentation as segmentation_plots
+    from ml.segmentation import PreviousSegmentation, segment
+
     customers = read_frame(warehouse.path, "select * from marts.customer_360")
     previous_profiles = read_optional(warehouse.path, "ml", "segment_profiles")
     previous = (
@@ -189,8 +201,10 @@ class ChurnConfig(dg.Config):
         0.1, description="Flag positive-rate gaps between groups above this"
     )
 
-    def params(self, warehouse: WarehouseResource) -> ChurnParams:
+    def params(self, warehouse: WarehouseResource) -> "ChurnParams":
         """Churn parameters; the horizon is the warehouse's, the one dbt's marts use too."""
+        from ml.churn import ChurnParams
+
         return ChurnParams(
             horizon_days=warehouse.churn_horizon_days,
             seed=warehouse.seed,
@@ -226,7 +240,7 @@ def _previous_drift_profile(warehouse: WarehouseResource) -> dict | None:
     return json.loads(raw) if isinstance(raw, str) and raw else None
 
 
-def _drift_check(result: ChurnResult, compared: bool) -> dg.AssetCheckResult:
+def _drift_check(result: "ChurnResult", compared: bool) -> dg.AssetCheckResult:
     """Warn when a feature or the score drifted against the previous run."""
     drifted = result.drift[result.drift["status"] == "warn"] if len(result.drift) else result.drift
     return dg.AssetCheckResult(
@@ -278,6 +292,9 @@ def _drift_check(result: ChurnResult, compared: bool) -> dg.AssetCheckResult:
 )
 def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: WarehouseResource):
     """Train on earlier cutoffs, evaluate on the latest labelled window, score everyone now."""
+    from ml.churn import train_and_score_churn
+    from ml.plots import churn as churn_plots
+
     params = config.params(warehouse)
     history = read_frame(warehouse.path, "select * from marts.customer_360_history")
     labels = read_frame(warehouse.path, "select * from marts.churn_labels")
@@ -329,8 +346,10 @@ class ForecastConfig(dg.Config):
         None, description="Prophet's built-in holiday calendar (unset: settings)"
     )
 
-    def params(self, models: ModelsResource, seed: int) -> ForecastParams:
+    def params(self, models: ModelsResource, seed: int) -> "ForecastParams":
         """Forecast parameters: this run's overrides over the settings."""
+        from ml.forecast import ForecastParams
+
         levels = _or(self.levels, models.forecast_levels)
         return ForecastParams(
             levels=tuple(x.strip() for x in levels.split(",") if x.strip()),
@@ -368,6 +387,9 @@ def demand_forecasting(
     models: ModelsResource,
 ):
     """Forecast daily demand per level with Prophet; fallback series are flagged, not dropped."""
+    from ml.forecast import run_forecasting
+    from ml.plots import forecast as forecast_plots
+
     demand = read_frame(warehouse.path, "select * from marts.daily_demand")
     params = config.params(models, warehouse.seed)
     as_of = date.fromisoformat(warehouse.as_of) if warehouse.as_of else None

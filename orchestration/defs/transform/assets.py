@@ -9,7 +9,8 @@ from orchestration.lib.dbt import SegmintTranslator, run_dbt
 from orchestration.lib.dbt_project import require_manifest
 from orchestration.lib.resources import WRITER_POOL, WarehouseResource
 
-TARGETING = "path:models/marts/activation tag:audience"
+TARGETING_PATH = "path:models/marts/activation"
+AUDIENCE_TAG = "audience"
 # Built after the audience exports of a run (the activation domain defines it).
 READOUT = "holdout_readout"
 
@@ -18,6 +19,20 @@ class DbtBuildConfig(dg.Config):
     full_refresh: bool = Field(
         False, description="Rebuild incremental models from scratch (dbt --full-refresh)"
     )
+
+
+def targeting_selection(project: DbtProject) -> str:
+    """customer_targeting's folder, plus dbt models tagged `audience` when there are any
+    (dbt logs a warning for a selector that matches nothing, at every load)."""
+    import json
+
+    manifest = json.loads(require_manifest(project).read_text())
+    tagged = any(
+        AUDIENCE_TAG in (node.get("tags") or [])
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") == "model"
+    )
+    return f"{TARGETING_PATH} tag:{AUDIENCE_TAG}" if tagged else TARGETING_PATH
 
 
 def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
@@ -32,7 +47,7 @@ def build_dbt_models(project: DbtProject) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=require_manifest(project),
         project=project,
-        exclude=TARGETING,
+        exclude=targeting_selection(project),
         dagster_dbt_translator=SegmintTranslator(),
         name="dbt_models",
         pool=WRITER_POOL,
@@ -57,7 +72,7 @@ def build_dbt_targeting(project: DbtProject) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=require_manifest(project),
         project=project,
-        select=TARGETING,
+        select=targeting_selection(project),
         exclude=READOUT,
         dagster_dbt_translator=SegmintTranslator(),
         name="dbt_targeting",
