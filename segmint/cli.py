@@ -48,7 +48,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except (SegmintError, FileNotFoundError) as exc:
-            console.print(f"[bold red]error:[/] {exc}")
+            console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -254,12 +254,12 @@ def init(
 
     result = init_project(folder)
     for path in result.written:
-        out.print(f"wrote {path.relative_to(result.folder)}")
+        out.print(f"wrote {path.relative_to(result.folder)}", soft_wrap=True, highlight=False)
     here = Path.cwd().resolve()
     cd = [] if result.folder == here else [f"cd {result.folder}"]
     out.print("next:")
     for command in [*cd, *NEXT_COMMANDS]:
-        out.print(f"  {escape(command)}", highlight=False)
+        out.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
 
 
 def main() -> None:  # pragma: no cover

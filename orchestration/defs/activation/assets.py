@@ -50,9 +50,11 @@ class AudienceExportConfig(dg.Config):
 
 
 def destination_kinds(formats: list[str]) -> set[str]:
-    """Vendor kinds of an audience's destinations (`hubspot`, `google_ads`, …), at most three."""
-    kinds = sorted({FILE_KINDS.get(f, f) for f in formats})
-    return set(kinds[:MAX_KINDS]) or {"duckdb"}
+    """Kinds of an audience's destinations, vendors first (`hubspot`, `google_ads`, …), then
+    plain file formats; at most three."""
+    vendors = sorted({f for f in formats if f not in FILE_KINDS})
+    files = sorted({FILE_KINDS[f] for f in formats if f in FILE_KINDS})
+    return set((vendors + files)[:MAX_KINDS]) or {"duckdb"}
 
 
 def export_metadata(results: list, mode: str) -> dict[str, dg.MetadataValue | str]:
