@@ -82,17 +82,29 @@ class RunSummary:
     published: str | None = None
 
     def render(self) -> Table:
+        """The steps table: step, status, seconds (the error in its last row)."""
         title = f"segmint run {'succeeded' if self.success else 'FAILED'} in {self.seconds:.1f}s"
         table = Table("step", "status", "seconds", title=title)
         for step, status, secs in self.steps:
             table.add_row(step, status, f"{secs:.1f}")
-        for line in self.failed_checks:
-            table.add_row("check failed", line, "")
         if self.error:
             table.add_row("error", self.error[:300], "")
-        if self.published:
-            table.add_row("published", self.published, "")
         return table
+
+    def lines(self) -> list[str]:
+        """After the table, one line each: every failed check in full (name, severity, the
+        expectation and what was observed), then where the snapshot was published."""
+        out = [f"check failed: {line}" for line in self.failed_checks]
+        if self.published:
+            out.append(f"published: {self.published}")
+        return out
+
+    def print(self, console: Console) -> None:
+        """The table, then `lines()` unwrapped (a narrow terminal or a pipe must not cut a
+        check's line in two)."""
+        console.print(self.render())
+        for line in self.lines():
+            console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 LOCK_WAIT_SECONDS = 900

@@ -165,7 +165,7 @@ def run(
 
     s = _settings(landing=landing, warehouse=warehouse, as_of=as_of)
     summary = run_pipeline(s, selection=select, console=console)
-    out.print(summary.render())
+    summary.print(out)
     if not summary.success:
         raise typer.Exit(1)
 
