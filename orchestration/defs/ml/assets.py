@@ -416,7 +416,7 @@ def demand_forecasting(
                     _overall(result.run.metrics),
                     "mase",
                     "seasonal_naive",
-                    _overall(result.run.baseline_metrics).get("mase"),
+                    _overall(result.run.baseline_metrics.get("seasonal_naive") or {}).get("mase"),
                 ),
                 "series": dg.MetadataValue.int(len(result.flags)),
                 "fallback_series": dg.MetadataValue.int(len(fallbacks)),
