@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -10,11 +13,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from rich.console import Console
 from rich.table import Table
 
+from orchestration.lib.jobs import PIPELINE_JOB_NAME
 from segmint.errors import SegmintError
 from segmint.fs import pid_alive
 from segmint.settings import Settings
@@ -79,17 +84,29 @@ class RunSummary:
     traceback: str | None = None
 
     def render(self) -> Table:
+        """The steps table: step, status, seconds (the error in its last row)."""
         title = f"segmint run {'succeeded' if self.success else 'FAILED'} in {self.seconds:.1f}s"
         table = Table("step", "status", "seconds", title=title)
         for step, status, secs in self.steps:
             table.add_row(step, status, f"{secs:.1f}")
-        if self.failed_checks:
-            table.add_row("failed checks", ", ".join(self.failed_checks[:8]), "")
         if self.error:
             table.add_row("error", self.error[:300], "")
-        if self.published:
-            table.add_row("published", self.published, "")
         return table
+
+    def lines(self) -> list[str]:
+        """After the table, one line each: every failed check in full (name, severity, the
+        expectation and what was observed), then where the snapshot was published."""
+        out = [f"check failed: {line}" for line in self.failed_checks]
+        if self.published:
+            out.append(f"published: {self.published}")
+        return out
+
+    def print(self, console: Console) -> None:
+        """The table, then `lines()` unwrapped (a narrow terminal or a pipe must not cut a
+        check's line in two)."""
+        console.print(self.render())
+        for line in self.lines():
+            console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 LOCK_WAIT_SECONDS = 900
@@ -211,10 +228,12 @@ def run_pipeline(
     """Materialize the selected assets (default: all) in this process, one writer at a time."""
     console = console or Console(stderr=True)
     prepare_environment(settings)
-    from orchestration.build import build_definitions
+    from orchestration.definitions import build_definitions
+    from orchestration.lib.dbt_project import prepare
 
+    prepare(settings)
     defs = build_definitions(settings, extra_checks=extra_checks)
-    job_name = "segmint_pipeline"
+    job_name = PIPELINE_JOB_NAME
     if selection:
         graph = defs.resolve_asset_graph()
         try:
@@ -290,6 +309,27 @@ def step_error(error) -> tuple[str, str | None]:
     return message, "".join(root.stack or [])
 
 
+def failed_check_line(data: Any) -> str:
+    """One line per failed check: full name, severity, the expectation, the observed value.
+
+    GX checks record each failed expectation with what was observed
+    (`FailedExpectation.line()`); dbt checks carry the test's description and the number
+    of failing rows.
+    """
+    name = f"{data.asset_key.to_user_string()}:{data.check_name}"
+    meta = data.metadata or {}
+    lines: list[str] = []
+    for key in ("failed_errors", "failed_warnings"):
+        value = meta.get(key)
+        lines += [str(x) for x in (getattr(value, "value", value) or [])]
+    if not lines:
+        what = (data.description or "").strip().splitlines()
+        rows = meta.get("dagster_dbt/failed_row_count")
+        observed = f" — observed {getattr(rows, 'value', rows)} failing row(s)" if rows else ""
+        lines = [(what[0] if what else "failed") + observed]
+    return f"{name} ({data.severity.value}): " + "; ".join(lines)
+
+
 def _fill_summary(instance: dg.DagsterInstance, summary: RunSummary, settings: Settings) -> None:
     starts: dict[str, float] = {}
     for entry in instance.all_logs(summary.run_id):
@@ -318,19 +358,139 @@ def _fill_summary(instance: dg.DagsterInstance, summary: RunSummary, settings: S
         elif ev.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
             data = ev.event_specific_data
             if not data.passed:
-                summary.failed_checks.append(f"{data.asset_key.to_user_string()}:{data.check_name}")
+                summary.failed_checks.append(failed_check_line(data))
     if "publish/snapshot" in summary.materialized:
         summary.published = str(settings.published_path.resolve())
 
 
-def dagster_dev(settings: Settings, port: int = 3000) -> None:
-    """Start `dagster dev` on 127.0.0.1 with the segmint code location."""
-    prepare_environment(settings)
-    from orchestration.dbt.project import prepare_manifest
+WORKSPACE_YAML = """\
+# Written by segmint ui: the one code location, named segmint.
+load_from:
+  - python_module:
+      module_name: orchestration.definitions
+      location_name: segmint
+      working_directory: {cwd}
+"""
+UI_STOP_SECONDS = 20
 
-    prepare_manifest()
+
+def check_port(host: str, port: int) -> None:
+    """A usable TCP port on host, or a one-line error (before anything starts)."""
+    if not 1 <= port <= 65535:
+        raise SegmintError(f"port {port} is out of range: use 1-65535 (default 3000)")
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SegmintError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); pick another with --port"
+            ) from None
+
+
+def ui_environment(settings: Settings) -> dict[str, str]:
+    """The environment of `dagster dev`: DAGSTER_HOME and every path setting made absolute,
+    so the code server resolves the same folders whatever its working directory."""
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home(settings))}
+    env["SEGMINT_WAREHOUSE"] = str(settings.warehouse.resolve())
+    env["SEGMINT_PUBLISHED"] = str(settings.published_path.resolve())
+    for name in ("landing", "exports", "audiences", "artifacts"):
+        env[f"SEGMINT_{name.upper()}"] = str(getattr(settings, name).resolve())
+    if settings.as_of:
+        env["SEGMINT_AS_OF"] = settings.as_of
+    env["DAGSTER_TELEMETRY_DISABLED"] = "1"
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def wait_until_ready(host: str, port: int, proc: subprocess.Popen, timeout: float) -> float:
+    """Seconds until the UI answers GraphQL with the loaded location (0 if it never did)."""
+    import json
+    import urllib.request
+
+    query = json.dumps(
+        {
+            "query": "{ workspaceOrError { ... on Workspace { locationEntries "
+            "{ name loadStatus } } } }"
+        }
+    ).encode()
+    started = time.monotonic()
+    while time.monotonic() - started < timeout and proc.poll() is None:
+        try:
+            req = urllib.request.Request(
+                f"http://{host}:{port}/graphql",
+                data=query,
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(req, timeout=2) as resp:
+                entries = json.load(resp)["data"]["workspaceOrError"]["locationEntries"]
+            if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+                return time.monotonic() - started
+        except Exception:
+            pass
+        time.sleep(0.25)
+    return 0.0
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM the process group of `dagster dev` (webserver, daemon, code server), then
+    SIGKILL what is left after UI_STOP_SECONDS."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=UI_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def dagster_dev(
+    settings: Settings,
+    port: int = 3000,
+    host: str = "127.0.0.1",
+    console: Console | None = None,
+) -> int:
+    """Start `dagster dev` with the segmint code location; stop it (and its children) on
+    SIGTERM or Ctrl-C. Returns dagster's exit code.
+
+    The dbt manifest is prepared first, under <warehouse dir>/dbt/target: nothing is written
+    into the installed package, and the code server never runs dbt while loading.
+    """
+    from orchestration.lib.dbt_project import prepare
+
+    console = console or Console(stderr=True)
+    check_port(host, port)
+    home = dagster_home(settings)
+    prepare(settings)
+    workspace = home / "workspace.yaml"
+    workspace.write_text(WORKSPACE_YAML.format(cwd=json_str(str(Path.cwd()))))
     dagster = Path(sys.executable).with_name("dagster")
-    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-h", "127.0.0.1"]
-    cmd += ["-p", str(port), "-m", "orchestration.definitions"]
-    root = Path(__file__).resolve().parents[1]
-    subprocess.run(cmd, cwd=root, check=False)
+    cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-h", host, "-p", str(port)]
+    cmd += ["-w", str(workspace)]
+    # Own process group: a signal to segmint reaches every child through stop_group.
+    proc = subprocess.Popen(cmd, env=ui_environment(settings), start_new_session=True)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop_group(proc)
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        ready = wait_until_ready(host, port, proc, timeout=120)
+        if ready:
+            console.print(f"Dagster UI ready in {ready:.1f}s: http://{host}:{port}")
+        return proc.wait()
+    finally:
+        stop_group(proc)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def json_str(text: str) -> str:
+    """A YAML-safe scalar (JSON string syntax is valid YAML)."""
+    import json
+
+    return json.dumps(text)

@@ -158,7 +158,7 @@ def run(
     from orchestration.runner import run_pipeline
 
     summary = run_pipeline(s, selection=select, console=console)
-    out.print(summary.render())
+    summary.print(out)
     if summary.traceback:  # a bug inside a step (a user error prints its message only)
         console.print(summary.traceback, markup=False, highlight=False)
     for note in notes:  # after the summary too: the run's output has scrolled them away
@@ -243,12 +243,36 @@ def sql(
 @app.command()
 @user_errors
 def ui(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 3000,
+    port: Annotated[int, typer.Option(help="Port to listen on (1-65535)")] = 3000,
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on (default: this machine only)")
+    ] = "127.0.0.1",
+    warehouse: WarehouseOpt = None,
 ) -> None:
-    """Start the Dagster UI (dagster dev) on 127.0.0.1 with segmint loaded."""
+    """Start the Dagster UI (dagster dev) with the segmint code location loaded."""
     from orchestration.runner import dagster_dev
 
-    dagster_dev(_settings(), port=port)
+    code = dagster_dev(_settings(warehouse=warehouse), port=port, host=host, console=console)
+    if code not in (0, None):
+        raise typer.Exit(code)
+
+
+@app.command()
+@user_errors
+def init(
+    folder: Annotated[Path, typer.Argument(help="Project folder (created if missing)")] = Path("."),
+) -> None:
+    """Start a project: segmint.yaml, audiences/ with three examples, an empty landing/."""
+    from segmint.project import NEXT_COMMANDS, init_project
+
+    result = init_project(folder)
+    for path in result.written:
+        out.print(f"wrote {path.relative_to(result.folder)}", soft_wrap=True, highlight=False)
+    here = Path.cwd().resolve()
+    cd = [] if result.folder == here else [f"cd {result.folder}"]
+    out.print("next:")
+    for command in [*cd, *NEXT_COMMANDS]:
+        out.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
 
 
 def main() -> None:  # pragma: no cover

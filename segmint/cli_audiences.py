@@ -21,8 +21,10 @@ audiences_app = typer.Typer(
 )
 
 
-def _dbt_manifest() -> Path | None:
-    manifest = Path(__file__).resolve().parents[1] / "dbt_project" / "target" / "manifest.json"
+def _dbt_manifest(s: Settings) -> Path | None:
+    from segmint.project import dbt_manifest
+
+    manifest = dbt_manifest(s.warehouse)
     return manifest if manifest.exists() else None
 
 
@@ -58,7 +60,7 @@ def audiences_list(audiences: AudFolderOpt = None, warehouse: WarehouseOpt = Non
 
     s = _settings(audiences=audiences, warehouse=warehouse)
     folder = _audience_folder(s)
-    found, problems = validate_audiences(folder, dbt_manifest=_dbt_manifest())
+    found, problems = validate_audiences(folder, dbt_manifest=_dbt_manifest(s))
     runs: dict[str, list[dict[str, Any]]] = {}
     if s.warehouse.exists():
         with holding(s, "segmint audiences list", shared=True):
@@ -97,7 +99,7 @@ def audiences_validate(audiences: AudFolderOpt = None, warehouse: WarehouseOpt =
     with holding(s, "segmint audiences validate", shared=True):
         con = _working_con(s) if s.warehouse.exists() else None
         try:
-            found, problems = validate_audiences(folder, con, dbt_manifest=_dbt_manifest())
+            found, problems = validate_audiences(folder, con, dbt_manifest=_dbt_manifest(s))
         finally:
             if con is not None:
                 con.close()
@@ -129,7 +131,7 @@ def audiences_preview(
     with holding(s, "segmint audiences preview", shared=True):
         con = _working_con(s)
         try:
-            aud = get_audience(name, folder, con, dbt_manifest=_dbt_manifest())
+            aud = get_audience(name, folder, con, dbt_manifest=_dbt_manifest(s))
             preview = preview_audience(con, aud, s.holdout_salt, limit=limit)
         finally:
             con.close()
@@ -174,7 +176,7 @@ def audiences_export(
     with holding(s, "segmint audiences export", shared=False):
         con = _working_con(s)
         try:
-            aud = get_audience(name, folder, con, dbt_manifest=_dbt_manifest())
+            aud = get_audience(name, folder, con, dbt_manifest=_dbt_manifest(s))
             result = export_audience(con, aud, to, s.exports, mode, s.holdout_salt)
         finally:
             con.close()

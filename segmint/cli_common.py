@@ -74,7 +74,7 @@ def fail(exc: BaseException) -> None:
     label = "busy, retry" if isinstance(exc, BusyError) else "error"
     lines = [" ".join(line.split()) for line in str(exc).splitlines() if line.strip()]
     text = "\n".join(lines) or type(exc).__name__
-    console.print(f"[bold red]{label}:[/] {escape(text)}")
+    console.print(f"[bold red]{label}:[/] {escape(text)}", soft_wrap=True)
     raise typer.Exit(code) from None
 
 

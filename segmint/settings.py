@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     forecast_metric: str = Field("orders", description="orders, units or revenue")
     forecast_backtest_cutoffs: int = Field(4, description="Rolling-origin backtest cutoffs")
     forecast_country_holidays: str = Field("US", description="Prophet holiday calendar country")
+    owners: str = Field(
+        "team:data", description="Owners of every Dagster asset (comma list: team:x or emails)"
+    )
 
     @classmethod
     def settings_customise_sources(

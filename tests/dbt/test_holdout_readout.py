@@ -10,7 +10,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.build import build_definitions
+from orchestration.definitions import build_definitions
+from orchestration.lib.dbt_project import prepare
 from segmint.activation import ensure_activation_schema
 from tests.conftest import make_settings
 from tests.dbt.helpers import DbtProject
@@ -200,7 +201,9 @@ READOUT_KEY = dg.AssetKey(["activation", "holdout_readout"])
 
 
 def test_readout_runs_after_every_audience_export_and_before_publish(tmp_path: Path) -> None:
-    defs = build_definitions(make_settings(tmp_path, tmp_path / "landing"))
+    settings = make_settings(tmp_path, tmp_path / "landing")
+    prepare(settings)
+    defs = build_definitions(settings)
     graph = defs.resolve_asset_graph()
     upstream = graph.get(READOUT_KEY).parent_keys
     audiences = {k for k in graph.materializable_asset_keys if k.path[-1].startswith("audience_")}
@@ -218,6 +221,7 @@ def test_readout_runs_after_every_audience_export_and_before_publish(tmp_path: P
 def test_readout_is_built_without_any_audience(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, tmp_path / "landing")
     settings = settings.model_copy(update={"audiences": tmp_path / "no_audiences"})
+    prepare(settings)
     graph = build_definitions(settings).resolve_asset_graph()
     assert READOUT_KEY in graph.get_all_asset_keys()
     assert graph.get(READOUT_KEY).is_materializable

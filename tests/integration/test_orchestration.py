@@ -101,7 +101,7 @@ def test_failing_blocking_check_keeps_previous_snapshot(first_run, settings) -> 
 
 
 def test_schedule_and_sensor_evaluate(settings, tmp_path) -> None:
-    from orchestration.build import build_definitions
+    from orchestration.definitions import build_definitions
 
     prepare_environment(settings)
     landing = tmp_path / "landing"
@@ -177,3 +177,73 @@ def test_ui_serves_asset_graph_from_raw_to_publish(settings) -> None:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _latest_metadata(settings, *key: str) -> dict:
+    """Metadata of the latest materialization of `key` in the runs' Dagster instance."""
+    instance = dg.DagsterInstance.from_config(str(settings.warehouse.resolve().parent / "dagster"))
+    try:
+        event = instance.get_latest_materialization_event(dg.AssetKey(list(key)))
+        assert event is not None, key
+        return dict(event.asset_materialization.metadata)
+    finally:
+        instance.dispose()
+
+
+@pytest.mark.parametrize(
+    ("key", "column", "main", "count"),
+    [
+        (("ml", "churn_scores"), "churn_probability", "roc_auc", "n"),
+        (("ml", "customer_segments"), "segment_id", "silhouette", "k"),
+        (("ml", "demand_forecasts"), "yhat", "mase", "n_evals"),
+    ],
+)
+def test_model_assets_carry_schema_main_metric_baseline_and_plots(
+    first_run, settings, key, column, main, count
+) -> None:
+    meta = _latest_metadata(settings, *key)
+    schema = meta["dagster/column_schema"].schema
+    assert column in [c.name for c in schema.columns]
+    assert meta["main_metric"].value == main
+    assert isinstance(meta[main], dg.FloatMetadataValue)
+    assert isinstance(meta[f"baseline_{main}"], dg.FloatMetadataValue)
+    assert isinstance(meta[count], dg.IntMetadataValue)
+    plots = [k for k, v in meta.items() if k.startswith("plot_") and not k.endswith("_path")]
+    assert plots and all("data:image/png;base64," in meta[k].value for k in plots)
+    assert all(Path(meta[f"{k}_path"].value).is_file() for k in plots)
+
+
+def test_reconciliation_tests_are_asset_checks_on_their_marts(twice) -> None:
+    """The five singular reconciliation tests are evaluated as checks of their marts, and the
+    run logs no warning about them (dagster-dbt warned about each unattached test)."""
+    expected = {
+        "assert_completed_revenue_raw_equals_fct_orders": "marts/fct_orders",
+        "assert_customer_360_counts_distinct_known_customers": "marts/customer_360",
+        "assert_daily_demand_revenue_equals_fct_orders": "marts/daily_demand",
+        "assert_customer_360_history_uses_only_rows_before_cutoff": "marts/customer_360_history",
+        "assert_fct_sessions_cover_every_sessionized_event": "marts/fct_sessions",
+    }
+    home = twice.settings.warehouse.resolve().parent / "dagster"
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        logs = instance.all_logs(twice.first.run_id)
+    finally:
+        instance.dispose()
+    evaluated = {
+        e.dagster_event.event_specific_data.check_name: (
+            e.dagster_event.event_specific_data.asset_key.to_user_string(),
+            e.dagster_event.event_specific_data.passed,
+        )
+        for e in logs
+        if e.dagster_event
+        and e.dagster_event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    }
+    assert {name: evaluated.get(name) for name in expected} == {
+        name: (mart, True) for name, mart in expected.items()
+    }
+    warnings = [
+        e.user_message
+        for e in logs
+        if e.level >= 30 and any(name in (e.user_message or "") for name in expected)
+    ]
+    assert warnings == []

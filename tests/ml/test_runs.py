@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ml.runs import MODEL_RUN_COLUMNS, ModelRun, model_runs_frame, model_version, to_json
-from orchestration.io import write_tables
+from orchestration.lib.io import write_tables
 
 RUN = ModelRun(
     model="churn",

@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 import pandas as pd
-from matplotlib.figure import Figure
 
-from ml.plots.style import to_png
 from ml.runs import MODEL_RUN_COLUMNS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _MODEL_RUN_TYPES = {"model": "varchar", "model_version": "varchar", "trained_at": "timestamp"}
 # ml.model_runs in ModelRun's column order; params, metrics and the other mappings are JSON.
@@ -93,8 +95,37 @@ def write_tables(
     return counts
 
 
+def _column_type(frame: pd.DataFrame, col: str) -> str:
+    """The SQL type DuckDB gives the column when the frame is written (write_tables)."""
+    dtype = frame[col].dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "bigint"
+    if pd.api.types.is_float_dtype(dtype):
+        return "double"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "timestamp"
+    sample = frame[col].dropna()
+    first = sample.iloc[0] if len(sample) else None
+    if isinstance(first, dict | list):
+        return "json"
+    if first is not None and hasattr(first, "isoformat") and not isinstance(first, str):
+        return "date"
+    return "varchar"
+
+
+def column_schema(frame: pd.DataFrame) -> dg.TableSchema:
+    """`dagster/column_schema` of a model output: its columns and their SQL types."""
+    return dg.TableSchema(
+        columns=[dg.TableColumn(str(c), _column_type(frame, c)) for c in frame.columns]
+    )
+
+
 def figures_metadata(figures: dict[str, Figure], folder: Path) -> dict[str, dg.MetadataValue]:
     """Save each figure as <folder>/<name>.png and return metadata showing it in the UI."""
+    from ml.plots.style import to_png  # matplotlib: imported when a model has run, not at load
+
     folder.mkdir(parents=True, exist_ok=True)
     meta: dict[str, dg.MetadataValue] = {}
     for name, fig in figures.items():

@@ -2,7 +2,9 @@
 
 ERROR expectations that fail make the check fail with ERROR severity; the checks are
 blocking, so nothing downstream (and so not publish) runs. WARN failures annotate only.
-Data Docs HTML is written under <artifacts>/data_docs and linked from each result.
+A failed check's summary leads with each failing expectation and its observed value
+(`FailedExpectation.line()`); Data Docs HTML is written under <artifacts>/data_docs and
+linked from each result.
 """
 
 from pathlib import Path
@@ -10,10 +12,17 @@ from pathlib import Path
 import dagster as dg
 
 import expectations
-from orchestration.resources import WarehouseResource
+from orchestration.lib.resources import WarehouseResource
 
 
-def _gx_check(table: str) -> dg.AssetChecksDefinition:
+def check_summary(outcome) -> str:
+    """Each failed expectation with what was observed, one per line, then the verdict line."""
+    head, *_ = outcome.summary().splitlines()
+    lines = [f"{f.severity}: {f.line()}" for f in outcome.failed]
+    return "\n".join([*lines, head])
+
+
+def gx_check(table: str) -> dg.AssetChecksDefinition:
     """The blocking check of one checked table, on the asset keyed [schema, table]."""
     name = "gx_" + table.replace(".", "_")
 
@@ -31,7 +40,8 @@ def _gx_check(table: str) -> dg.AssetChecksDefinition:
             docs_dir=warehouse.artifact_dir("data_docs"),
             history_dir=warehouse.artifact_dir("quality_history"),
         )
-        meta = {k: v for k, v in outcome.metadata().items()}
+        meta: dict[str, object] = dict(outcome.metadata())
+        meta["failed_expectations"] = dg.MetadataValue.int(len(outcome.failed))
         if outcome.docs_index:
             meta["data_docs"] = dg.MetadataValue.path(str(outcome.docs_index))
         return dg.AssetCheckResult(
@@ -41,11 +51,11 @@ def _gx_check(table: str) -> dg.AssetChecksDefinition:
                 if outcome.blocking_failed
                 else dg.AssetCheckSeverity.WARN
             ),
-            description=outcome.summary(),
+            description=check_summary(outcome),
             metadata=meta,
         )
 
     return check
 
 
-QUALITY_CHECKS: list[dg.AssetChecksDefinition] = [_gx_check(t) for t in expectations.SUITES]
+QUALITY_CHECKS: list[dg.AssetChecksDefinition] = [gx_check(t) for t in expectations.SUITES]

@@ -3,34 +3,46 @@
 Each asset reads its marts, runs one model of ml/ and hands the result to `_write_back`:
 tables and the model's `ModelRun` land in one transaction, its figures (ml.plots) are saved
 as PNG and attached to the first asset's materialization.
+
+The models (scikit-learn, Prophet, matplotlib: about 4 s of imports) are imported inside
+the asset bodies and the config's `params`, not at module level, so the code location loads
+in a second or two and `segmint ui` is ready within 15 s; none of these imports hides a
+cycle (ml never imports orchestration).
 """
 
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import pandas as pd
-from matplotlib.figure import Figure
 from pydantic import Field
 
-from ml.churn import ChurnParams, ChurnResult, train_and_score_churn
-from ml.forecast import ForecastParams, run_forecasting
-from ml.plots import churn as churn_plots
-from ml.plots import forecast as forecast_plots
-from ml.plots import segmentation as segmentation_plots
-from ml.runs import ModelRun, model_runs_frame
-from ml.segmentation import PreviousSegmentation, SegmentationParams, segment
-from orchestration.io import figures_metadata, read_frame, read_optional, write_tables
-from orchestration.ml.resources import ModelsResource
-from orchestration.resources import WRITER_POOL, WarehouseResource
+from orchestration.lib.io import (
+    column_schema,
+    figures_metadata,
+    read_frame,
+    read_optional,
+    write_tables,
+)
+from orchestration.lib.resources import WRITER_POOL, ModelsResource, WarehouseResource
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from ml.churn import ChurnParams, ChurnResult
+    from ml.forecast import ForecastParams
+    from ml.runs import ModelRun
+    from ml.segmentation import SegmentationParams
 
 C360 = dg.AssetKey(["marts", "customer_360"])
 HISTORY = dg.AssetKey(["marts", "customer_360_history"])
 LABELS = dg.AssetKey(["marts", "churn_labels"])
 DEMAND = dg.AssetKey(["marts", "daily_demand"])
 Metadata = dict[str, dg.MetadataValue]
+SKLEARN = {"scikit-learn", "duckdb"}
+PROPHET = {"prophet", "duckdb"}
 
 
 def _now() -> datetime:
@@ -42,20 +54,42 @@ def _or(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _metric_meta(metrics: dict) -> Metadata:
+def _number(value: Any) -> dg.MetadataValue | None:
+    """An int as an int, a finite float as a float, anything else: not a number to show."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return dg.MetadataValue.int(value)
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return dg.MetadataValue.float(value)
+    return None
+
+
+def _metric_meta(metrics: dict, main: str, baseline_name: str, baseline: Any) -> Metadata:
+    """Every scalar metric at the top level (counts as ints), the main one beside its baseline.
+
+    `main` names the metric the UI should compare across runs; `baseline_<main>` is the same
+    metric of the simple baseline (`baseline_name`), so both plot side by side.
+    """
     meta: Metadata = {"metrics": dg.MetadataValue.json(metrics)}
     for k, v in metrics.items():
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            meta[k] = dg.MetadataValue.float(float(v))
+        number = _number(v)
+        if number is not None:
+            meta[k] = number
+    meta["main_metric"] = dg.MetadataValue.text(main)
+    meta["baseline"] = dg.MetadataValue.text(baseline_name)
+    for key, value in ((main, metrics.get(main)), (f"baseline_{main}", baseline)):
+        number = _number(value)
+        meta[key] = number if number is not None else dg.MetadataValue.null()
     return meta
 
 
 def _write_back(
     warehouse: WarehouseResource,
     artifacts: str,
-    tables: dict[str, pd.DataFrame],
-    run: ModelRun,
-    figures: dict[str, Figure],
+    tables: "dict[str, pd.DataFrame]",
+    run: "ModelRun",
+    figures: "dict[str, Figure]",
     reported: dict[str, Metadata],
 ) -> Iterator[dg.MaterializeResult]:
     """Write the tables and append the run in one transaction, save the figures, report.
@@ -64,6 +98,8 @@ def _write_back(
     their extra metadata; each gets its row count, the first one also the figures (saved
     under <artifacts>/<artifacts name>/). Other tables in `tables` are written, not reported.
     """
+    from ml.runs import model_runs_frame
+
     counts = write_tables(warehouse.path, tables, append={"ml.model_runs": model_runs_frame([run])})
     plots = figures_metadata(figures, warehouse.artifact_dir(artifacts))
     for i, (table, meta) in enumerate(reported.items()):
@@ -71,6 +107,7 @@ def _write_back(
             asset_key=table.split("."),
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(counts[table]),
+                "dagster/column_schema": column_schema(tables[table]),
                 **meta,
                 **(plots if i == 0 else {}),
             },
@@ -85,8 +122,10 @@ class SegmentationConfig(dg.Config):
         None, description="Bootstrap resamples for the stability (ARI) check (unset: settings)"
     )
 
-    def params(self, models: ModelsResource, seed: int) -> SegmentationParams:
+    def params(self, models: ModelsResource, seed: int) -> "SegmentationParams":
         """Segmentation parameters: this run's overrides over the settings."""
+        from ml.segmentation import SegmentationParams
+
         return SegmentationParams(
             k_min=_or(self.k_min, models.segment_k_min),
             k_max=_or(self.k_max, models.segment_k_max),
@@ -102,12 +141,14 @@ class SegmentationConfig(dg.Config):
             ["ml", "customer_segments"],
             deps=[C360],
             group_name="ml",
+            kinds=SKLEARN,
             description="One segment per customer, ids stable across runs",
         ),
         dg.AssetSpec(
             ["ml", "segment_profiles"],
             deps=[C360],
             group_name="ml",
+            kinds=SKLEARN,
             description="Size, share, feature means and a description per segment",
         ),
     ],
@@ -120,6 +161,9 @@ def segmentation(
     models: ModelsResource,
 ):
     """Cluster customer_360 into named segments, matching ids to the previous run."""
+    from ml.plots import segmentation as segmentation_plots
+    from ml.segmentation import PreviousSegmentation, segment
+
     customers = read_frame(warehouse.path, "select * from marts.customer_360")
     previous_profiles = read_optional(warehouse.path, "ml", "segment_profiles")
     previous = (
@@ -137,7 +181,12 @@ def segmentation(
         result.run,
         segmentation_plots.figures(result),
         {
-            "ml.customer_segments": _metric_meta(result.metrics),
+            "ml.customer_segments": _metric_meta(
+                result.metrics,
+                "silhouette",
+                "rfm_grid",
+                result.run.baseline_metrics.get("rfm_grid_silhouette"),
+            ),
             "ml.segment_profiles": {
                 "segments": dg.MetadataValue.md(sizes.to_markdown(index=False))
             },
@@ -152,14 +201,29 @@ class ChurnConfig(dg.Config):
         0.1, description="Flag positive-rate gaps between groups above this"
     )
 
-    def params(self, warehouse: WarehouseResource) -> ChurnParams:
+    def params(self, warehouse: WarehouseResource) -> "ChurnParams":
         """Churn parameters; the horizon is the warehouse's, the one dbt's marts use too."""
+        from ml.churn import ChurnParams
+
         return ChurnParams(
             horizon_days=warehouse.churn_horizon_days,
             seed=warehouse.seed,
             risk_bands=(self.low_band, self.high_band),
             fairness_gap=self.fairness_gap,
         )
+
+
+def _best_baseline(baselines: dict) -> tuple[str, Any]:
+    """The churn baseline with the highest holdout ROC-AUC, and that AUC."""
+    scored = {
+        name: m.get("roc_auc")
+        for name, m in baselines.items()
+        if isinstance(m, dict) and _number(m.get("roc_auc")) is not None
+    }
+    if not scored:
+        return "none", None
+    name = max(scored, key=lambda n: scored[n])
+    return name, scored[name]
 
 
 def _previous_drift_profile(warehouse: WarehouseResource) -> dict | None:
@@ -176,7 +240,7 @@ def _previous_drift_profile(warehouse: WarehouseResource) -> dict | None:
     return json.loads(raw) if isinstance(raw, str) and raw else None
 
 
-def _drift_check(result: ChurnResult, compared: bool) -> dg.AssetCheckResult:
+def _drift_check(result: "ChurnResult", compared: bool) -> dg.AssetCheckResult:
     """Warn when a feature or the score drifted against the previous run."""
     drifted = result.drift[result.drift["status"] == "warn"] if len(result.drift) else result.drift
     return dg.AssetCheckResult(
@@ -199,18 +263,21 @@ def _drift_check(result: ChurnResult, compared: bool) -> dg.AssetCheckResult:
             ["ml", "churn_scores"],
             deps=[C360, HISTORY, LABELS],
             group_name="ml",
+            kinds=SKLEARN,
             description="Churn probability, risk band and top drivers per customer",
         ),
         dg.AssetSpec(
             ["ml", "fairness_audit"],
             deps=[C360, HISTORY, LABELS],
             group_name="ml",
+            kinds=SKLEARN,
             description="Score distribution, positive rate and AUC by group",
         ),
         dg.AssetSpec(
             ["ml", "feature_drift"],
             deps=[C360, HISTORY, LABELS],
             group_name="ml",
+            kinds=SKLEARN,
             description="Population stability index per feature and of the score",
         ),
     ],
@@ -225,6 +292,9 @@ def _drift_check(result: ChurnResult, compared: bool) -> dg.AssetCheckResult:
 )
 def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: WarehouseResource):
     """Train on earlier cutoffs, evaluate on the latest labelled window, score everyone now."""
+    from ml.churn import train_and_score_churn
+    from ml.plots import churn as churn_plots
+
     params = config.params(warehouse)
     history = read_frame(warehouse.path, "select * from marts.customer_360_history")
     labels = read_frame(warehouse.path, "select * from marts.churn_labels")
@@ -245,7 +315,7 @@ def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: War
         churn_plots.figures(result),
         {
             "ml.churn_scores": {
-                **_metric_meta(scalars),
+                **_metric_meta(scalars, "roc_auc", *_best_baseline(result.run.baseline_metrics)),
                 "metrics_vs_baselines": dg.MetadataValue.json(result.metrics),
             },
             "ml.fairness_audit": {"flagged_groups": dg.MetadataValue.int(flagged)},
@@ -253,6 +323,12 @@ def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: War
         },
     )
     yield _drift_check(result, compared=previous_drift is not None)
+
+
+def _overall(metrics: dict) -> dict:
+    """The forecast's pooled backtest metrics (mase, smape, coverage, n_evals)."""
+    overall = metrics.get("overall")
+    return dict(overall) if isinstance(overall, dict) else {}
 
 
 class ForecastConfig(dg.Config):
@@ -270,8 +346,10 @@ class ForecastConfig(dg.Config):
         None, description="Prophet's built-in holiday calendar (unset: settings)"
     )
 
-    def params(self, models: ModelsResource, seed: int) -> ForecastParams:
+    def params(self, models: ModelsResource, seed: int) -> "ForecastParams":
         """Forecast parameters: this run's overrides over the settings."""
+        from ml.forecast import ForecastParams
+
         levels = _or(self.levels, models.forecast_levels)
         return ForecastParams(
             levels=tuple(x.strip() for x in levels.split(",") if x.strip()),
@@ -289,12 +367,14 @@ class ForecastConfig(dg.Config):
             ["ml", "demand_forecasts"],
             deps=[DEMAND],
             group_name="ml",
+            kinds=PROPHET,
             description="Prophet forecasts with 80% intervals per series",
         ),
         dg.AssetSpec(
             ["ml", "forecast_backtests"],
             deps=[DEMAND],
             group_name="ml",
+            kinds=PROPHET,
             description="Rolling-origin MASE/sMAPE/coverage vs seasonal naive",
         ),
     ],
@@ -307,6 +387,9 @@ def demand_forecasting(
     models: ModelsResource,
 ):
     """Forecast daily demand per level with Prophet; fallback series are flagged, not dropped."""
+    from ml.forecast import run_forecasting
+    from ml.plots import forecast as forecast_plots
+
     demand = read_frame(warehouse.path, "select * from marts.daily_demand")
     params = config.params(models, warehouse.seed)
     as_of = date.fromisoformat(warehouse.as_of) if warehouse.as_of else None
@@ -329,6 +412,12 @@ def demand_forecasting(
         forecast_plots.figures(result),
         {
             "ml.demand_forecasts": {
+                **_metric_meta(
+                    _overall(result.run.metrics),
+                    "mase",
+                    "seasonal_naive",
+                    _overall(result.run.baseline_metrics.get("seasonal_naive") or {}).get("mase"),
+                ),
                 "series": dg.MetadataValue.int(len(result.flags)),
                 "fallback_series": dg.MetadataValue.int(len(fallbacks)),
                 "metrics_vs_baseline": dg.MetadataValue.json(

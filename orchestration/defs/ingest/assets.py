@@ -1,4 +1,5 @@
-"""Ingest: one asset per raw table, loaded from the landing folder by segmint.ingest."""
+"""Ingest: one asset per raw table, loaded from the landing folder by segmint.ingest; the
+privacy inputs (erasure ledger, identifier hash key) that ingest and dbt read."""
 
 from collections import defaultdict
 from datetime import timedelta
@@ -6,10 +7,32 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.resources import WRITER_POOL, WarehouseResource
+from orchestration.lib.resources import WRITER_POOL, WarehouseResource
 from segmint.contract import TABLES
 
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in TABLES}
+
+# The privacy group: what `segmint forget` and the identifier hash key write. Not
+# materialized by the pipeline; ingest, dbt (keyed_hash, is_erased) and the exports read them.
+PRIVACY_GROUP = "privacy"
+PRIVACY_SPECS = [
+    dg.AssetSpec(
+        dg.AssetKey(["raw", "erasure_ledger"]),
+        group_name=PRIVACY_GROUP,
+        kinds={"duckdb"},
+        description="Privacy group: right-to-erasure requests, one row per erased customer "
+        "(keyed hash of the id, never the id), written by `segmint forget`. Ingest drops the "
+        "erased people's rows, customer_targeting marks them, exports send their removal.",
+    ),
+    dg.AssetSpec(
+        dg.AssetKey(["_segmint", "hash_key"]),
+        group_name=PRIVACY_GROUP,
+        kinds={"duckdb"},
+        description="Privacy group: the two HMAC pads of the identifier hash key (one row), "
+        "written before each dbt step from the key kept beside the warehouse; read only by "
+        "the keyed_hash macro. Never published.",
+    ),
+]
 
 
 @dg.multi_asset(

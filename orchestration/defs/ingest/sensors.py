@@ -21,7 +21,7 @@ def landing_fingerprint(landing: Path) -> dict[str, str]:
     return found
 
 
-def build_landing_sensor(job, landing: Path) -> dg.SensorDefinition:
+def landing_sensor(job, landing: Path) -> dg.SensorDefinition:
     """Request a run of `job` whenever files were added or changed since the last tick."""
 
     @dg.sensor(

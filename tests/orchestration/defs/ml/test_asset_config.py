@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from orchestration.ml.assets import ChurnConfig, ForecastConfig, SegmentationConfig
-from orchestration.ml.resources import ModelsResource
-from orchestration.resources import WarehouseResource
+from orchestration.defs.ml.assets import ChurnConfig, ForecastConfig, SegmentationConfig
+from orchestration.lib.resources import ModelsResource, WarehouseResource
 from segmint.settings import Settings
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.resources import WRITER_POOL, WarehouseResource
+from orchestration.lib.resources import WRITER_POOL, WarehouseResource
 from segmint.fs import write_json_atomic
 from segmint.warehouse import publish as publish_snapshot
 
@@ -23,7 +23,7 @@ def failed_blocking_checks(context: dg.AssetExecutionContext) -> list[str]:
     return sorted(set(failed))
 
 
-def build_publish_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+def publish_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     """The last asset of the graph: depends on every analyst-facing table."""
 
     @dg.asset(

@@ -1,0 +1,114 @@
+"""Resources shared by every domain: where things live, the model knobs, the one-writer pool.
+
+Settings reach assets only through these resources (built once per code location from the
+settings object); no asset reads the environment or the settings itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from segmint.project import dbt_dir
+from segmint.settings import Settings
+
+# Every asset that writes the DuckDB file takes this pool; dagster.yaml limits it to 1, and
+# the default executor runs in process, so two writers never hold the file at once.
+WRITER_POOL = "duckdb_writer"
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Where the working warehouse, the published snapshot, landing and exports live, and the
+    run-wide values dbt and the models share.
+
+    `churn_horizon_days` is the one churn horizon: dbt gets it as the var of every
+    invocation (history cutoffs, churn_labels) and the churn model as its label horizon.
+    """
+
+    path: str
+    published: str
+    landing: str
+    exports: str
+    audiences: str
+    artifacts: str
+    as_of: str | None = None
+    seed: int = 42
+    churn_horizon_days: int = 90
+    holdout_salt: str = "segmint"
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> WarehouseResource:
+        return cls(
+            path=str(s.warehouse.resolve()),
+            published=str(s.published_path.resolve()),
+            landing=str(s.landing.resolve()),
+            exports=str(s.exports.resolve()),
+            audiences=str(s.audiences.resolve()),
+            artifacts=str(s.artifacts.resolve()),
+            as_of=s.as_of,
+            seed=s.seed,
+            churn_horizon_days=s.churn_horizon_days,
+            holdout_salt=s.holdout_salt,
+        )
+
+    @property
+    def db(self) -> Path:
+        return Path(self.path)
+
+    @property
+    def dbt_dir(self) -> Path:
+        """dbt's folder for this warehouse: manifest, parse state, per-step targets and logs."""
+        return dbt_dir(self.db)
+
+    def dbt_vars(self) -> dict[str, object]:
+        """The vars of every dbt invocation (the prepare step parses with the same ones)."""
+        return dbt_vars(self.churn_horizon_days, self.as_of)
+
+    def artifact_dir(self, name: str) -> Path:
+        d = Path(self.artifacts) / name
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def export_env(self) -> None:
+        """Environment the dbt subprocess reads (profiles.yml uses SEGMINT_WAREHOUSE)."""
+        os.environ["SEGMINT_WAREHOUSE"] = self.path
+        os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+
+
+def dbt_vars(churn_horizon_days: int, as_of: str | None) -> dict[str, object]:
+    v: dict[str, object] = {"churn_horizon_days": churn_horizon_days}
+    if as_of:
+        v["as_of"] = as_of
+    return v
+
+
+class ModelsResource(dg.ConfigurableResource):
+    """Segment search range and the forecast's levels, metric, horizon, backtests, holidays.
+
+    Seed, as-of date and churn horizon live on WarehouseResource: dbt reads them too.
+    """
+
+    segment_k_min: int
+    segment_k_max: int
+    segment_bootstrap: int
+    forecast_levels: str
+    forecast_metric: str
+    forecast_horizon_days: int
+    forecast_backtest_cutoffs: int
+    forecast_country_holidays: str
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ModelsResource:
+        """The resource for these settings."""
+        return cls(
+            segment_k_min=s.segment_k_min,
+            segment_k_max=s.segment_k_max,
+            segment_bootstrap=s.segment_bootstrap,
+            forecast_levels=s.forecast_levels,
+            forecast_metric=s.forecast_metric,
+            forecast_horizon_days=s.forecast_horizon_days,
+            forecast_backtest_cutoffs=s.forecast_backtest_cutoffs,
+            forecast_country_holidays=s.forecast_country_holidays,
+        )
