@@ -26,6 +26,7 @@ class WarehouseResource(dg.ConfigurableResource):
     as_of: str | None = None
     seed: int = 42
     churn_horizon_days: int = 90
+    base_currency: str = "EUR"
     holdout_salt: str = "segmint"
 
     @classmethod
@@ -40,6 +41,7 @@ class WarehouseResource(dg.ConfigurableResource):
             as_of=s.as_of,
             seed=s.seed,
             churn_horizon_days=s.churn_horizon_days,
+            base_currency=s.base_currency,
             holdout_salt=s.holdout_salt,
         )
 

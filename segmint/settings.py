@@ -6,7 +6,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+import pycountry
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,6 +34,10 @@ class Settings(BaseSettings):
     audiences: Path = Field(Path("audiences"), description="Folder of audience YAML files")
     artifacts: Path = Field(Path("warehouse/artifacts"), description="Plots, data docs, models")
     as_of: str | None = Field(None, description="As-of date (YYYY-MM-DD); default latest data")
+    base_currency: str = Field(
+        "EUR",
+        description="ISO 4217 code every summed money column is converted to (raw.fx_rates)",
+    )
     schedule_cron: str = Field("0 3 * * *", description="Nightly schedule (cron)")
     schedule_timezone: str = Field("UTC", description="Timezone of the schedule")
     seed: int = Field(42, description="Seed for every model")
@@ -48,6 +53,14 @@ class Settings(BaseSettings):
     forecast_metric: str = Field("orders", description="orders, units or revenue")
     forecast_backtest_cutoffs: int = Field(4, description="Rolling-origin backtest cutoffs")
     forecast_country_holidays: str = Field("US", description="Prophet holiday calendar country")
+
+    @field_validator("base_currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if pycountry.currencies.get(alpha_3=code) is None:
+            raise ValueError(f"base_currency must be an ISO 4217 code such as EUR, got {value!r}")
+        return code
 
     @classmethod
     def settings_customise_sources(

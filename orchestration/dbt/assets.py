@@ -54,7 +54,10 @@ translator = SegmintTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
 
 
 def dbt_vars(warehouse: WarehouseResource) -> dict[str, Any]:
-    v: dict[str, Any] = {"churn_horizon_days": warehouse.churn_horizon_days}
+    v: dict[str, Any] = {
+        "churn_horizon_days": warehouse.churn_horizon_days,
+        "base_currency": warehouse.base_currency,
+    }
     if warehouse.as_of:
         v["as_of"] = warehouse.as_of
     return v

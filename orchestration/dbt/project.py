@@ -53,7 +53,10 @@ def default_vars() -> dict[str, object]:
     from segmint.settings import get_settings
 
     s = get_settings()
-    v: dict[str, object] = {"churn_horizon_days": s.churn_horizon_days}
+    v: dict[str, object] = {
+        "churn_horizon_days": s.churn_horizon_days,
+        "base_currency": s.base_currency,
+    }
     if s.as_of:
         v["as_of"] = s.as_of
     return v
