@@ -81,6 +81,23 @@ def _progress_callback(progress: Progress) -> Callable[[str, int, int], None]:
     return update
 
 
+def _currency_weights(text: str) -> dict[str, float]:
+    """'EUR=0.7,GBP=0.3' -> {'EUR': 0.7, 'GBP': 0.3} (a bare code weighs 1)."""
+    from segmint.sample.fx import check_currencies
+
+    weights: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        code, _, weight = part.partition("=")
+        try:
+            weights[code.strip()] = float(weight) if weight else 1.0
+        except ValueError:
+            raise SegmintError(f"--currencies: {part!r} is not CODE=WEIGHT") from None
+    try:
+        return check_currencies(weights) or {}
+    except ValueError as exc:
+        raise SegmintError(f"--currencies: {exc}") from None
+
+
 @app.command()
 @user_errors
 def generate(
@@ -90,14 +107,21 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes)")] = 42,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
     dirt_rate: Annotated[float, typer.Option(help="Share of deliberately dirty rows")] = 0.002,
+    currencies: Annotated[
+        str | None,
+        typer.Option(
+            help="Customers' currencies with weights, e.g. EUR=0.7,GBP=0.3 (default: by country)"
+        ),
+    ] = None,
 ) -> None:
-    """Write realistic sample raw data (the five contract tables) to a landing folder."""
+    """Write realistic sample raw data (the contract tables) to a landing folder."""
     from segmint.sample import generate as run_generate
 
     if fmt not in ("csv", "parquet"):
         raise SegmintError(f"unknown format {fmt!r}: use csv or parquet")
     if customers < 1 or days < 1:
         raise SegmintError("--customers and --days must be positive")
+    weights = _currency_weights(currencies) if currencies else None
     with progress_bar() as progress:
         counts = run_generate(
             out_dir,
@@ -107,6 +131,7 @@ def generate(
             fmt=fmt,
             dirt_rate=dirt_rate,
             progress=_progress_callback(progress),
+            currencies=weights,
         )
     table = Table("table", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():
