@@ -52,8 +52,10 @@ joined as (
         {{ to_base('scoped_lines.line_revenue', 'orders.fx_rate_to_base') }} as line_revenue_base,
         scoped_lines.unit_cost,
         scoped_lines.line_cost,
-        {{ to_base('scoped_lines.line_revenue', 'orders.fx_rate_to_base') }} - scoped_lines.line_cost
-            as line_margin,
+        cast(
+            {{ to_base('scoped_lines.line_revenue', 'orders.fx_rate_to_base') }} - scoped_lines.line_cost
+            as {{ type_money() }}
+        ) as line_margin,
 
         -- lineage
         case
