@@ -8,7 +8,7 @@ usable rate blocks publish through the fct_orders check, which names the currenc
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -191,3 +191,34 @@ def test_orders_without_a_usable_rate_block_publish_naming_currencies_and_counts
     assert project.scalar("select monetary from marts.customer_360 where customer_id = 'B'") == (
         D("40.00")
     )
+
+
+def test_a_rate_loaded_later_converts_its_orders_on_the_next_incremental_run(
+    dbt_factory,
+) -> None:
+    from tests.dbt.helpers import LOADED_AT
+
+    data = two_currency_shop()
+    data["fx_rates"] = []
+    project = dbt_factory(data)
+    project.build(vars=AS_OF)
+    base = "select total_amount_base from marts.fct_orders where order_id = 'O2'"
+    assert project.scalar(base) is None
+
+    project.insert(
+        "fx_rates",
+        [{"date": date(2024, 1, 1), "currency": "GBP", "rate_to_base": 1.15}],
+        loaded_at=LOADED_AT + timedelta(days=1),
+    )
+    project.build(vars=AS_OF)  # incremental: only orders the new rate applies to are redone
+    assert project.scalar(base) == D("57.50")
+    assert project.scalar(
+        "select line_revenue_base from marts.fct_order_items where order_id = 'O2'"
+    ) == D("57.50")
+    # O3..O5 (February, March) convert at the January rate too: it is the latest one
+    assert (
+        project.scalar("select count(*) from marts.fct_orders where fx_rate_to_base is null") == 0
+    )
+    assert project.scalar("select monetary from marts.customer_360 where customer_id = 'B'") == D(
+        "57.50"
+    ) + D("38.33")
