@@ -4,7 +4,9 @@
 --
 -- It follows dbt_project/models/intermediate/customers/int_customer_* (one cutoff: the as-of date) and
 -- models/marts/transactional/daily_demand.sql: the same dedupe (latest load wins), cleaning,
--- sessionization, windows, RFM quintiles and revenue allocation. What it leaves out is what
+-- sessionization, windows, RFM quintiles and revenue allocation, and the same money: every
+-- amount converted to the base currency (EUR) at the latest rate on or before the order
+-- date, DECIMAL cents, averages rounded to cents. What it leaves out is what
 -- the floor does not need: views, the intermediate/mart tables nobody asked for
 -- (customer_360_history, fct_sessions, cohorts, ...), tests, incremental bookkeeping.
 -- Outputs: floor.customer_360 and floor.daily_demand. Idempotent (create or replace).
@@ -91,7 +93,7 @@ create or replace temp table f_products as
 select
     nullif(trim(product_id), '') as product_id,
     coalesce(nullif(lower(trim(category)), ''), 'unknown') as category,
-    cast(unit_cost as double) as unit_cost
+    cast(unit_cost as decimal(18, 2)) as unit_cost
 from raw.products
 where trim(product_id) is not null
 qualify row_number() over (
@@ -107,8 +109,9 @@ select
     nullif(lower(trim(status)), '') as status,
     nullif(lower(trim(channel)), '') as channel,
     nullif(lower(trim(store_region)), '') as store_region,
-    cast(total_amount as double) as total_amount,
-    cast(coalesce(discount_amount, 0) as double) as discount_amount,
+    coalesce(upper(nullif(trim(currency), '')), 'EUR') as currency,
+    cast(total_amount as decimal(18, 2)) as total_amount,
+    cast(coalesce(discount_amount, 0) as decimal(18, 2)) as discount_amount,
     cast(ordered_at as timestamp) as ordered_at
 from raw.orders
 where trim(order_id) is not null
@@ -117,18 +120,42 @@ qualify row_number() over (
     order by _loaded_at desc nulls last, _source_file desc, _source_line desc
 ) = 1;
 
+-- The rate of each order to the base currency (EUR, the project's default): 1 in EUR,
+-- else the latest usable raw.fx_rates rate dated on or before the order date (ASOF join).
+create or replace temp table f_rates as
+select upper(trim(currency)) as currency, cast("date" as date) as rate_date, rate_to_base
+from raw.fx_rates
+where "date" is not null and trim(currency) <> ''
+qualify row_number() over (
+    partition by cast("date" as date), upper(trim(currency))
+    order by _loaded_at desc nulls last, _source_file desc, _source_line desc
+) = 1;
+
+create or replace temp table f_order_rates as
+select
+    o.order_id,
+    case when o.currency = 'EUR' then cast(1 as decimal(18, 10)) else r.rate_to_base end as rate
+from f_orders_staged as o
+asof left join (select * from f_rates where rate_to_base > 0 and currency <> 'EUR') as r
+    on o.currency = r.currency and cast(o.ordered_at as date) >= r.rate_date;
+
+-- line_revenue and line_margin in the base currency, in cents
 create or replace temp table f_lines as
 select
     nullif(trim(items.order_id), '') as order_id,
     coalesce(products.category, 'unknown') as category,
     cast(items.quantity as integer) as quantity,
-    cast(items.quantity as integer) * cast(items.unit_price as double)
-        - cast(coalesce(items.discount_amount, 0) as double) as line_revenue,
-    cast(items.quantity as integer) * cast(items.unit_price as double)
-        - cast(coalesce(items.discount_amount, 0) as double)
-        - cast(items.quantity as integer) * products.unit_cost as line_margin
+    cast(round(cast(round(cast(items.quantity as integer) * items.unit_price
+        - coalesce(items.discount_amount, 0), 2) as decimal(38, 2)) * rates.rate, 2)
+        as decimal(18, 2)) as line_revenue,
+    cast(round(cast(round(cast(items.quantity as integer) * items.unit_price
+        - coalesce(items.discount_amount, 0), 2) as decimal(38, 2)) * rates.rate, 2)
+        as decimal(18, 2))
+        - cast(round(cast(items.quantity as integer) * products.unit_cost, 2) as decimal(18, 2))
+        as line_margin
 from raw.order_items as items
 left join f_products as products on nullif(trim(items.product_id), '') = products.product_id
+left join f_order_rates as rates on nullif(trim(items.order_id), '') = rates.order_id
 where trim(items.order_id) <> '' and trim(items.product_id) <> ''
 qualify row_number() over (
     partition by trim(items.order_id), trim(items.product_id)
@@ -183,17 +210,23 @@ create or replace temp table f_orders as
 with line_totals as (
     select
         order_id,
-        case when count(*) = count(line_margin) then round(sum(line_margin), 6) end
-            as gross_margin
+        case when count(*) = count(line_margin) then sum(line_margin) end as gross_margin
     from f_lines
     group by order_id
 )
 select
-    orders.*,
+    -- amounts in the base currency from here on (null without a usable rate)
+    orders.* replace (
+        cast(round(cast(orders.total_amount as decimal(38, 2)) * rates.rate, 2)
+            as decimal(18, 2)) as total_amount,
+        cast(round(cast(orders.discount_amount as decimal(38, 2)) * rates.rate, 2)
+            as decimal(18, 2)) as discount_amount
+    ),
     cast(orders.ordered_at as date) as order_date,
     coalesce(orders.status = 'completed', false) as is_completed,
     line_totals.gross_margin
 from f_orders_staged as orders
+left join f_order_rates as rates on orders.order_id = rates.order_id
 left join line_totals on orders.order_id = line_totals.order_id
 where orders.customer_id is not null and orders.ordered_at is not null;
 
@@ -372,7 +405,7 @@ order_features as (
         date_diff('day', cast(agg.last_order_at as date), a.as_of_date) as recency_days,
         coalesce(agg.frequency, 0) as frequency,
         coalesce(agg.monetary, 0) as monetary,
-        agg.monetary / nullif(cast(agg.frequency as double), 0) as avg_order_value,
+        round(agg.monetary / nullif(cast(agg.frequency as double), 0), 2) as avg_order_value,
         coalesce(agg.orders_30d, 0) as orders_30d,
         coalesce(agg.orders_90d, 0) as orders_90d,
         coalesce(agg.orders_prev_90d, 0) as orders_prev_90d,
@@ -517,18 +550,18 @@ select
     o.last_order_at,
     o.recency_days,
     cast(o.frequency as bigint) as frequency,
-    cast(o.monetary as double) as monetary,
+    cast(o.monetary as decimal(18, 2)) as monetary,
     o.avg_order_value,
     cast(o.orders_30d as bigint) as orders_30d,
     cast(o.orders_90d as bigint) as orders_90d,
     cast(o.orders_prev_90d as bigint) as orders_prev_90d,
-    cast(o.revenue_90d as double) as revenue_90d,
-    cast(o.revenue_prev_90d as double) as revenue_prev_90d,
+    cast(o.revenue_90d as decimal(18, 2)) as revenue_90d,
+    cast(o.revenue_prev_90d as decimal(18, 2)) as revenue_prev_90d,
     cast(o.mean_interpurchase_days as double) as mean_interpurchase_days,
     o.cancel_rate,
     o.return_rate,
     o.discount_share,
-    cast(o.historical_clv as double) as historical_clv,
+    cast(o.historical_clv as decimal(18, 2)) as historical_clv,
     case when presence.has_order_items then coalesce(cf.distinct_categories, 0) end
         as distinct_categories,
     cf.top_category,
@@ -632,7 +665,7 @@ select
     regions.store_region,
     cast(coalesce(observed.orders, 0) as bigint) as orders,
     cast(coalesce(observed.units, 0) as bigint) as units,
-    cast(round(coalesce(observed.revenue, 0), 6) as double) as revenue
+    cast(round(coalesce(observed.revenue, 0), 2) as decimal(18, 2)) as revenue
 from spine
 cross join (select distinct category from order_categories) as categories
 cross join (select distinct store_region from order_categories) as regions

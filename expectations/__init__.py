@@ -18,6 +18,7 @@ from segmint.contract import TABLES
 # Checked table -> module with build_suite(ctx) -> ExpectationSuite, in pipeline order.
 SUITES: dict[str, str] = {
     **{f"raw.{name}": "expectations.raw" for name in TABLES},
+    "marts.fct_orders": "expectations.fct_orders",
     "marts.customer_360": "expectations.customer_360",
     "ml.churn_scores": "expectations.churn_scores",
     "ml.customer_segments": "expectations.customer_segments",

@@ -44,6 +44,23 @@ app = typer.Typer(
 )
 
 
+def _currency_weights(text: str) -> dict[str, float]:
+    """'EUR=0.7,GBP=0.3' -> {'EUR': 0.7, 'GBP': 0.3} (a bare code weighs 1)."""
+    from segmint.sample.fx import check_currencies
+
+    weights: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        code, _, weight = part.partition("=")
+        try:
+            weights[code.strip()] = float(weight) if weight else 1.0
+        except ValueError:
+            raise SegmintError(f"--currencies: {part!r} is not CODE=WEIGHT") from None
+    try:
+        return check_currencies(weights) or {}
+    except ValueError as exc:
+        raise SegmintError(f"--currencies: {exc}") from None
+
+
 @app.command()
 @user_errors
 def generate(
@@ -53,8 +70,14 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes)")] = 42,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet")] = "csv",
     dirt_rate: Annotated[float, typer.Option(help="Share of deliberately dirty rows")] = 0.002,
+    currencies: Annotated[
+        str | None,
+        typer.Option(
+            help="Customers' currencies with weights, e.g. EUR=0.7,GBP=0.3 (default: by country)"
+        ),
+    ] = None,
 ) -> None:
-    """Write realistic sample raw data (the five contract tables) to a landing folder."""
+    """Write realistic sample raw data (the contract tables) to a landing folder."""
     from segmint.sample import generate as run_generate
 
     if fmt not in ("csv", "parquet"):
@@ -63,6 +86,7 @@ def generate(
         raise SegmintError("--customers and --days must be positive")
     if not 0.0 <= dirt_rate <= 1.0:
         raise SegmintError(f"--dirt-rate {dirt_rate} is not a share: give 0 to 1")
+    weights = _currency_weights(currencies) if currencies else None
     with progress_bar() as progress:
         counts = run_generate(
             out_dir,
@@ -72,6 +96,7 @@ def generate(
             fmt=fmt,
             dirt_rate=dirt_rate,
             progress=_progress_callback(progress),
+            currencies=weights,
         )
     table = Table("table", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():

@@ -23,6 +23,13 @@ class Column:
     window: str | None = None  # "data" or "birth": earliest plausible date (EARLIEST_*)
 
 
+# Money is DECIMAL with cents end to end (DESIGN.md): amounts and prices are exact, and a
+# sum of them never prints binary floating point noise. An exchange rate keeps ten decimals
+# (a rate to a strong base currency, e.g. JPY to EUR, is a small number).
+MONEY = "DECIMAL(18,2)"
+RATE = "DECIMAL(18,10)"
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
@@ -100,8 +107,8 @@ TABLES: dict[str, Table] = {
                 Column("name", "VARCHAR"),
                 Column("category", "VARCHAR"),
                 Column("brand", "VARCHAR"),
-                Column("unit_price", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
-                Column("unit_cost", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
+                Column("unit_price", MONEY, non_negative=True, max_abs=MAX_AMOUNT),
+                Column("unit_cost", MONEY, non_negative=True, max_abs=MAX_AMOUNT),
             ),
             key=("product_id",),
         ),
@@ -114,8 +121,8 @@ TABLES: dict[str, Table] = {
                 Column("status", "VARCHAR", enum=ORDER_STATUSES),
                 Column("channel", "VARCHAR"),
                 Column("store_region", "VARCHAR"),
-                Column("total_amount", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
-                Column("discount_amount", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
+                Column("total_amount", MONEY, non_negative=True, max_abs=MAX_AMOUNT),
+                Column("discount_amount", MONEY, non_negative=True, max_abs=MAX_AMOUNT),
                 Column("currency", "VARCHAR"),
             ),
             key=("order_id",),
@@ -129,10 +136,8 @@ TABLES: dict[str, Table] = {
                 Column(
                     "quantity", "INTEGER", required=True, non_negative=True, max_abs=MAX_QUANTITY
                 ),
-                Column(
-                    "unit_price", "DOUBLE", required=True, non_negative=True, max_abs=MAX_AMOUNT
-                ),
-                Column("discount_amount", "DOUBLE", non_negative=True, max_abs=MAX_AMOUNT),
+                Column("unit_price", MONEY, required=True, non_negative=True, max_abs=MAX_AMOUNT),
+                Column("discount_amount", MONEY, non_negative=True, max_abs=MAX_AMOUNT),
             ),
             key=("order_id", "product_id"),
             foreign_keys={"order_id": "orders", "product_id": "products"},
@@ -152,6 +157,19 @@ TABLES: dict[str, Table] = {
                 Column("properties", "JSON"),
             ),
             key=("event_id",),
+        ),
+        # Optional: needed when orders use more than one currency. One rate per currency and
+        # day (daily or monthly, gaps allowed): an order converts at the latest rate dated on
+        # or before its order date; amount in the base currency = amount * rate_to_base.
+        # Orders in the base currency (or without a currency) need no rate.
+        Table(
+            "fx_rates",
+            (
+                Column("date", "DATE", required=True),
+                Column("currency", "VARCHAR", required=True),
+                Column("rate_to_base", RATE, required=True, non_negative=True),
+            ),
+            key=("date", "currency"),
         ),
     )
 }

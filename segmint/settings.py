@@ -7,7 +7,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+import pycountry
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
         EARLIEST_DATA_DATE,
         description="Earliest plausible order/event/signup date; older values are quarantined",
     )
+    base_currency: str = Field(
+        "EUR",
+        description="ISO 4217 code every summed money column is converted to (raw.fx_rates)",
+    )
     schedule_cron: str = Field("0 3 * * *", description="Nightly schedule (cron)")
     schedule_timezone: str = Field("UTC", description="Timezone of the schedule")
     seed: int = Field(42, description="Seed for every model")
@@ -58,6 +63,14 @@ class Settings(BaseSettings):
     owners: str = Field(
         "team:data", description="Owners of every Dagster asset (comma list: team:x or emails)"
     )
+
+    @field_validator("base_currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if pycountry.currencies.get(alpha_3=code) is None:
+            raise ValueError(f"base_currency must be an ISO 4217 code such as EUR, got {value!r}")
+        return code
 
     @classmethod
     def settings_customise_sources(

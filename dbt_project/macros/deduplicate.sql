@@ -69,6 +69,7 @@
         'order_items': ['order_id', 'product_id', 'quantity', 'unit_price', 'discount_amount'],
         'events': ['event_id', 'occurred_at', 'event_type', 'customer_id', 'anonymous_id',
             'session_id', 'product_id', 'device', 'channel', 'properties'],
+        'fx_rates': [adapter.quote('date'), 'currency', 'rate_to_base'],
     } -%}
     {{- return(contract[table] + ['_source_file', '_source_line', '_loaded_at']) -}}
 {%- endmacro %}

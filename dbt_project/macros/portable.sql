@@ -78,6 +78,26 @@
     double
 {%- endmacro %}
 
+{#- Money: DECIMAL with cents (segmint.contract.MONEY), portable to every adapter. -#}
+{% macro type_money() -%}
+    decimal(18, 2)
+{%- endmacro %}
+
+{#- An exchange rate (segmint.contract.RATE). -#}
+{% macro type_rate() -%}
+    decimal(18, 10)
+{%- endmacro %}
+
+{#- An amount in money (cents): `expr` rounded half away from zero to 2 decimals, as DECIMAL. -#}
+{% macro to_money(expr) -%}
+    cast(round({{ expr }}, 2) as {{ type_money() }})
+{%- endmacro %}
+
+{#- An amount converted to the base currency at `rate` (null rate: null amount), in cents. -#}
+{% macro to_base(amount, rate) -%}
+    cast(round(cast({{ amount }} as decimal(38, 2)) * {{ rate }}, 2) as {{ type_money() }})
+{%- endmacro %}
+
 {#- The current time in UTC as a timestamp without time zone (how the warehouse stores times). -#}
 {% macro utc_now() -%}
     {{ return(adapter.dispatch('utc_now', 'segmint')()) }}

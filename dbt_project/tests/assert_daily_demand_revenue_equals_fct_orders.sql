@@ -1,4 +1,4 @@
--- daily_demand allocates each completed order's total_amount over its categories, so its
+-- daily_demand allocates each completed order's total_amount_base over its categories, so its
 -- revenue and order count (for orders without lines) add up to fct_orders up to the as-of date.
 with
 
@@ -12,7 +12,7 @@ orders as (
 
     select
         count(*) as orders,
-        coalesce(sum(coalesce(total_amount, 0)), 0) as revenue
+        coalesce(sum(coalesce(total_amount_base, 0)), 0) as revenue
     from {{ ref('fct_orders') }}
     cross join as_of
     where is_completed and order_date <= as_of.as_of_date

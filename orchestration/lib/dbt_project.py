@@ -93,7 +93,10 @@ def prepare(settings: Settings, project_dir: Path = DBT_PROJECT_DIR, force: bool
     target = manifest.parent
     target.mkdir(parents=True, exist_ok=True)
     cmd = [DBT_EXECUTABLE, "parse", "--quiet"]
-    cmd += ["--vars", json.dumps(dbt_vars(settings.churn_horizon_days, settings.as_of))]
+    cmd += [
+        "--vars",
+        json.dumps(dbt_vars(settings.churn_horizon_days, settings.as_of, settings.base_currency)),
+    ]
     cmd += ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     cmd += ["--target-path", str(target), "--log-path", str(target.parent / "logs")]
     proc = subprocess.run(

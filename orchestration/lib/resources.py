@@ -36,6 +36,7 @@ class WarehouseResource(dg.ConfigurableResource):
     as_of: str | None = None
     seed: int = 42
     churn_horizon_days: int = 90
+    base_currency: str = "EUR"
     holdout_salt: str = "segmint"
 
     @classmethod
@@ -50,6 +51,7 @@ class WarehouseResource(dg.ConfigurableResource):
             as_of=s.as_of,
             seed=s.seed,
             churn_horizon_days=s.churn_horizon_days,
+            base_currency=s.base_currency,
             holdout_salt=s.holdout_salt,
         )
 
@@ -64,7 +66,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def dbt_vars(self) -> dict[str, object]:
         """The vars of every dbt invocation (the prepare step parses with the same ones)."""
-        return dbt_vars(self.churn_horizon_days, self.as_of)
+        return dbt_vars(self.churn_horizon_days, self.as_of, self.base_currency)
 
     def artifact_dir(self, name: str) -> Path:
         d = Path(self.artifacts) / name
@@ -77,8 +79,11 @@ class WarehouseResource(dg.ConfigurableResource):
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 
 
-def dbt_vars(churn_horizon_days: int, as_of: str | None) -> dict[str, object]:
-    v: dict[str, object] = {"churn_horizon_days": churn_horizon_days}
+def dbt_vars(churn_horizon_days: int, as_of: str | None, base_currency: str) -> dict[str, object]:
+    v: dict[str, object] = {
+        "churn_horizon_days": churn_horizon_days,
+        "base_currency": base_currency,
+    }
     if as_of:
         v["as_of"] = as_of
     return v

@@ -9,6 +9,7 @@ import numpy as np
 from segmint.sample.calendar import DAY, Calendar, day_ts
 from segmint.sample.catalogue import Products, pick_products
 from segmint.sample.draws import cum_rows, intensity_draws, pick, ragged_arange
+from segmint.sample.fx import local_price
 from segmint.sample.params import HOURS_ONLINE, HOURS_PHONE, HOURS_STORE
 from segmint.sample.population import Population, purchase_activity
 
@@ -83,7 +84,7 @@ def simulate_orders(
     lo_, prod = lo_[keep], prod[keep]
     n_lines = np.bincount(lo_, minlength=n)
     qty = 1 + np.minimum(rng.poisson(pop.qty[cust[lo_]]), 5)
-    price = prods.price[prod]
+    price = local_price(prods.price[prod], pop.currency[cust[lo_]])  # in the order's currency
     depth = cal.promo_depth[day]
     u1, u2 = rng.random(n), rng.random(n)
     rate = np.where(

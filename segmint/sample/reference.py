@@ -76,7 +76,13 @@ COUNTRIES = ("GB", "DE", "FR", "NL", "ES", "IT", "BE", "IE", "AT", "PT")
 COUNTRY_WEIGHT = np.array([0.30, 0.20, 0.13, 0.08, 0.08, 0.07, 0.04, 0.04, 0.03, 0.03])
 REGIONS = ("uk_ireland", "dach", "france", "benelux", "iberia", "italy")
 COUNTRY_REGION = np.array([0, 1, 2, 3, 4, 5, 3, 0, 1, 4])
-CURRENCIES = ("GBP", "EUR")
+# Currencies a customer may pay in; the shop's books (and the catalogue's prices) are in EUR.
+# A currency's price list is the EUR list converted once at its reference rate (units of EUR
+# per unit, about the 2024 average); its daily rate then drifts around it.
+BASE_CURRENCY = "EUR"
+CURRENCIES = ("GBP", "EUR", "USD", "CHF", "SEK", "DKK", "PLN", "NOK", "CZK")
+REFERENCE_RATE = np.array([1.18, 1.0, 0.924, 1.05, 0.0874, 0.134, 0.232, 0.0857, 0.0399])
+DAILY_RATE_VOL = np.array([0.0035, 0.0, 0.0045, 0.0035, 0.0045, 0.0003, 0.004, 0.005, 0.003])
 COUNTRY_CURRENCY = np.array([0, 1, 1, 1, 1, 1, 1, 1, 1, 1])
 COUNTRY_CC = ("44", "49", "33", "31", "34", "39", "32", "353", "43", "351")
 CITIES = (

@@ -1,4 +1,4 @@
-"""Writing the sample: the five raw tables as files, block by block (in parallel).
+"""Writing the sample: the raw tables of the contract as files, block by block (in parallel).
 
 Everything is vectorised numpy, processed in blocks of customers and written with pyarrow,
 so memory stays bounded; every block draws from its own seeded stream, so the bytes only
@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +30,7 @@ from segmint.sample.contacts import customers_table
 from segmint.sample.dirt import dirty
 from segmint.sample.draws import stream
 from segmint.sample.events import P_ORDER, PROP_VOCAB, simulate_events
+from segmint.sample.fx import assign_currencies, check_currencies, fx_rates_table
 from segmint.sample.orders import Orders, simulate_orders
 from segmint.sample.population import Population, build_population
 from segmint.sample.reference import (
@@ -187,8 +188,15 @@ def generate(
     dirt_rate: float = 0.01,
     progress: Progress | None = None,
     workers: int | None = None,
+    currencies: Mapping[str, float] | None = None,
 ) -> dict[str, int]:
-    """Write the five raw tables to <out>/<table>/<table>_<NNN>.<ext>; returns rows per table."""
+    """Write the raw tables to <out>/<table>/<table>_<NNN>.<ext>; returns rows per table.
+
+    `currencies` (weights by ISO code, e.g. {"EUR": 0.7, "GBP": 0.3}) draws each customer's
+    currency from them; by default customers pay in their country's currency. fx_rates holds
+    the rates to EUR (the base currency) of every other currency used.
+    """
+    weights = check_currencies(currencies)
     if customers < 1:
         raise ValueError("customers must be >= 1")
     if days < 1:
@@ -209,6 +217,7 @@ def generate(
     cal = build_calendar(seed, days, end_date)
     prods = build_products(seed)
     pop, profiles, rng = build_population(seed, customers, cal, end_date)
+    pop = assign_currencies(pop, seed, weights)
     cust_table, updates = customers_table(rng, pop, profiles)
     counts = {name: 0 for name in TABLES}
     counts["products"] = write_file(products_table(prods), file_path(out, "products", 0, fmt), fmt)
@@ -217,6 +226,9 @@ def generate(
     counts["customers"] = write_file(cust_table, file_path(out, "customers", 0, fmt), fmt)
     if updates.num_rows:
         counts["customers"] += write_file(updates, file_path(out, "customers", 1, fmt), fmt)
+    counts["fx_rates"] = write_file(
+        fx_rates_table(seed, cal, pop.currency), file_path(out, "fx_rates", 0, fmt), fmt
+    )
     report("customers", 1, 1)
     n_blocks = math.ceil(customers / BLOCK_CUSTOMERS)
     jobs = [

@@ -75,9 +75,14 @@ FCT_ORDERS_COLUMNS = [
     "status",
     "channel",
     "store_region",
+    "currency",
     "total_amount",
     "discount_amount",
-    "currency",
+    "fx_rate_to_base",
+    "fx_rate_date",
+    "total_amount_base",
+    "discount_amount_base",
+    "gross_margin",
     "items",
     "units",
     "is_completed",
@@ -195,7 +200,7 @@ def test_fct_orders_and_daily_demand_follow_the_contract(built_shop: DbtProject)
         "store_region": "VARCHAR",
         "orders": "BIGINT",
         "units": "BIGINT",
-        "revenue": "DOUBLE",
+        "revenue": "DECIMAL(18,2)",
     }
     # zero-filled: every day x category x region exists exactly once
     days, cats, regions, rows = built_shop.query(
@@ -236,9 +241,9 @@ def test_completed_revenue_reconciles_raw_to_fct_orders(built_shop: DbtProject, 
         r["total_amount"] for r in latest.values() if r["status"].strip().lower() == "completed"
     )
     actual = built_shop.scalar("select sum(total_amount) from marts.fct_orders where is_completed")
-    assert actual == pytest.approx(expected)
+    assert float(actual) == pytest.approx(expected)
     demand = built_shop.scalar("select sum(revenue) from marts.daily_demand")
-    assert demand == pytest.approx(expected)
+    assert float(demand) == pytest.approx(expected)
 
 
 def test_customer_count_reconciles_and_keys_are_pseudonyms(built_shop: DbtProject, shop_data):

@@ -52,7 +52,7 @@ def warehouse(tmp_path: Path, orders: list[tuple], exports: bool = True) -> DbtP
         con.execute("create schema marts")
         con.execute(
             "create table marts.fct_orders (customer_id varchar, order_date date, "
-            "total_amount double, is_completed boolean)"
+            "total_amount_base decimal(18, 2), is_completed boolean)"
         )
         con.executemany("insert into marts.fct_orders values (?, ?, ?, ?)", orders)
         if exports:

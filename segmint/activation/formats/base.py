@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,8 +41,16 @@ class WriteStats:
     dropped: dict[str, int] = field(default_factory=dict)
 
 
+def without_float_noise(value: float) -> float:
+    """The float at 15 significant digits: a value computed in binary floating point (an
+    average of amounts, 0.1 + 0.2) loses the noise of its last bits (1490.0000000000002 ->
+    1490.0), while every figure a person or a decimal source wrote keeps its digits."""
+    return float(f"{value:.15g}") if math.isfinite(value) else value
+
+
 def text_value(value: Any) -> str:
-    """A cell as text: '' for null, true/false, ISO dates, plain numbers."""
+    """A cell as text: '' for null, true/false, ISO dates, plain numbers (DECIMAL money with
+    its cents, floats without binary noise)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -51,7 +60,7 @@ def text_value(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float):
-        return repr(value)
+        return repr(without_float_noise(value))
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)

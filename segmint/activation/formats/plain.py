@@ -14,7 +14,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from segmint.activation.audience import Audience, Destination
-from segmint.activation.formats.base import ExportFormat, WriteStats, iter_rows, text_value
+from segmint.activation.formats.base import (
+    ExportFormat,
+    WriteStats,
+    iter_rows,
+    text_value,
+    without_float_noise,
+)
 
 
 class PlainFormat(ExportFormat):
@@ -76,8 +82,8 @@ class CsvFormat(PlainFormat):
 def _json_value(value: Any) -> Any:
     if isinstance(value, date | Decimal):
         return text_value(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return without_float_noise(value) if math.isfinite(value) else None
     return value
 
 

@@ -31,7 +31,7 @@ category_revenue as (
         cutoffs.cutoff_date,
         order_items.customer_id,
         order_items.category,
-        sum(order_items.line_revenue) as revenue
+        sum(order_items.line_revenue_base) as revenue
     from {{ ref('fct_order_items') }} as order_items
     inner join cutoffs on order_items.ordered_at < cutoffs.cutoff_ts
     where order_items.is_completed

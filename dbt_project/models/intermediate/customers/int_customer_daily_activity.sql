@@ -48,7 +48,7 @@ orders as (
         order_date as activity_date,
         count(*) as orders,
         sum(case when is_completed then 1 else 0 end) as completed_orders,
-        sum(case when is_completed then total_amount else 0 end) as revenue
+        sum(case when is_completed then total_amount_base else 0 end) as revenue
     from {{ ref('fct_orders') }}
     group by customer_id, order_date
 
@@ -107,6 +107,6 @@ select
     cast(sum(email_unsubscribes) as {{ dbt.type_bigint() }}) as email_unsubscribes,
     cast(sum(orders) as {{ dbt.type_bigint() }}) as orders,
     cast(sum(completed_orders) as {{ dbt.type_bigint() }}) as completed_orders,
-    cast(sum(revenue) as {{ type_double() }}) as revenue
+    cast(sum(revenue) as {{ type_money() }}) as revenue
 from unioned
 group by customer_id, activity_date

@@ -2,8 +2,9 @@
 
 {#- Order features of every customer at every cutoff: completed orders placed before cutoff_ts
     (recency, frequency, monetary, windows ending on cutoff_date, trends' inputs, rates over
-    orders of any status, value, preferred channel). Counts and amounts are 0 without orders;
-    dates, averages and rates are null. -#}
+    orders of any status, value, preferred channel). Amounts are in the base currency, as
+    DECIMAL with cents (averages: DOUBLE rounded to cents). Counts and amounts are 0 without
+    orders; dates, averages and rates are null. -#}
 
 with
 
@@ -33,7 +34,7 @@ order_aggregates as (
         sum(case when is_completed then 1 else 0 end) as frequency,
         min(case when is_completed then ordered_at end) as first_order_at,
         max(case when is_completed then ordered_at end) as last_order_at,
-        sum(case when is_completed then coalesce(total_amount, 0) else 0 end) as monetary,
+        sum(case when is_completed then coalesce(total_amount_base, 0) else 0 end) as monetary,
         sum(case when is_completed and ordered_at >= {{ ts_days_before('cutoff_ts', 30) }}
             then 1 else 0 end) as orders_30d,
         sum(case when is_completed and ordered_at >= {{ ts_days_before('cutoff_ts', 90) }}
@@ -41,16 +42,16 @@ order_aggregates as (
         sum(case when is_completed and ordered_at >= {{ ts_days_before('cutoff_ts', 180) }}
             and ordered_at < {{ ts_days_before('cutoff_ts', 90) }} then 1 else 0 end) as orders_prev_90d,
         sum(case when is_completed and ordered_at >= {{ ts_days_before('cutoff_ts', 90) }}
-            then coalesce(total_amount, 0) else 0 end) as revenue_90d,
+            then coalesce(total_amount_base, 0) else 0 end) as revenue_90d,
         sum(case when is_completed and ordered_at >= {{ ts_days_before('cutoff_ts', 180) }}
             and ordered_at < {{ ts_days_before('cutoff_ts', 90) }}
-            then coalesce(total_amount, 0) else 0 end) as revenue_prev_90d,
+            then coalesce(total_amount_base, 0) else 0 end) as revenue_prev_90d,
         sum(case when status = 'cancelled' then 1 else 0 end) as cancelled_orders,
         sum(case when status = 'returned' then 1 else 0 end) as returned_orders,
-        sum(case when is_completed then coalesce(discount_amount, 0) else 0 end) as discount_total,
-        sum(case when is_completed then coalesce(total_amount, 0) + coalesce(discount_amount, 0)
+        sum(case when is_completed then coalesce(discount_amount_base, 0) else 0 end) as discount_total,
+        sum(case when is_completed then coalesce(total_amount_base, 0) + coalesce(discount_amount_base, 0)
             else 0 end) as gross_total,
-        sum(case when is_completed then coalesce(gross_margin, total_amount, 0) else 0 end)
+        sum(case when is_completed then coalesce(gross_margin, total_amount_base, 0) else 0 end)
             as historical_clv
     from orders_by_cutoff
     group by cutoff_date, customer_id
@@ -83,7 +84,7 @@ order_features as (
             as recency_days,
         coalesce(order_aggregates.frequency, 0) as frequency,
         coalesce(order_aggregates.monetary, 0) as monetary,
-        {{ safe_divide('order_aggregates.monetary', 'order_aggregates.frequency') }} as avg_order_value,
+        round({{ safe_divide('order_aggregates.monetary', 'order_aggregates.frequency') }}, 2) as avg_order_value,
         coalesce(order_aggregates.orders_30d, 0) as orders_30d,
         coalesce(order_aggregates.orders_90d, 0) as orders_90d,
         coalesce(order_aggregates.orders_prev_90d, 0) as orders_prev_90d,
@@ -120,22 +121,22 @@ select
     last_order_at,
     recency_days,
     cast(frequency as {{ dbt.type_bigint() }}) as frequency,
-    cast(monetary as {{ type_double() }}) as monetary,
+    cast(monetary as {{ type_money() }}) as monetary,
     avg_order_value,
 
     -- windows
     cast(orders_30d as {{ dbt.type_bigint() }}) as orders_30d,
     cast(orders_90d as {{ dbt.type_bigint() }}) as orders_90d,
     cast(orders_prev_90d as {{ dbt.type_bigint() }}) as orders_prev_90d,
-    cast(revenue_90d as {{ type_double() }}) as revenue_90d,
-    cast(revenue_prev_90d as {{ type_double() }}) as revenue_prev_90d,
+    cast(revenue_90d as {{ type_money() }}) as revenue_90d,
+    cast(revenue_prev_90d as {{ type_money() }}) as revenue_prev_90d,
 
     -- rhythm, rates and value
     cast(mean_interpurchase_days as {{ type_double() }}) as mean_interpurchase_days,
     cancel_rate,
     return_rate,
     discount_share,
-    cast(historical_clv as {{ type_double() }}) as historical_clv,
+    cast(historical_clv as {{ type_money() }}) as historical_clv,
     preferred_channel
 
 from order_features

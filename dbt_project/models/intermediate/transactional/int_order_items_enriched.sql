@@ -1,5 +1,6 @@
-{#- Order lines with their product's category, brand, cost and margin. Lines whose product is
-    unknown keep category 'unknown' and a null margin. -#}
+{#- Order lines with their product's category, brand and cost. Lines whose product is unknown
+    keep category 'unknown' and a null cost. The line revenue is in the order's currency; the
+    facts convert it (and the margin) to the base currency. -#}
 
 with
 
@@ -30,11 +31,12 @@ select
     order_items.quantity,
     order_items.unit_price,
     order_items.discount_amount,
-    order_items.quantity * order_items.unit_price - order_items.discount_amount as line_revenue,
+    -- in the order's currency
+    {{ to_money('order_items.quantity * order_items.unit_price - order_items.discount_amount') }}
+        as line_revenue,
+    -- in the base currency (a catalogue's prices and costs are, see segmint.contract)
     products.unit_cost,
-    order_items.quantity * products.unit_cost as line_cost,
-    order_items.quantity * order_items.unit_price - order_items.discount_amount
-        - order_items.quantity * products.unit_cost as line_margin,
+    {{ to_money('order_items.quantity * products.unit_cost') }} as line_cost,
 
     -- lineage: the latest load of the line or of its product
     case

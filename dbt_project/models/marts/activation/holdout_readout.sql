@@ -4,7 +4,7 @@
     One row per successful export run with members: the run's members split into the exported
     and the holdout group, with outcomes from fct_orders. A member purchased when it has a
     completed order with as_of_date < order_date <= as_of_date + var('holdout_window_days')
-    (30); its revenue is the sum of those orders' total_amount (0 when none). Uplift =
+    (30); its revenue is the sum of those orders' total_amount_base (0 when none). Uplift =
     exported - holdout; 95% intervals by the normal approximation: difference of two
     proportions (Wald) for the purchase rate, Welch's unequal-variance standard error for
     revenue per member (null below two members in a group). The activation tables are
@@ -60,7 +60,7 @@ members as (
 
 orders as (
 
-    select customer_id, cast(order_date as date) as order_date, total_amount, is_completed
+    select customer_id, cast(order_date as date) as order_date, total_amount_base, is_completed
     from {{ ref('fct_orders') }}
 
 ),
@@ -78,7 +78,7 @@ outcome as (
         members.customer_id,
         members.in_holdout,
         count(orders.customer_id) > 0 as purchased,
-        coalesce(sum(orders.total_amount), 0) as revenue
+        coalesce(sum(orders.total_amount_base), 0) as revenue
     from members
     left join orders
         on members.customer_id = orders.customer_id

@@ -15,7 +15,7 @@ orders as (
     select
         orders.customer_id,
         cast({{ dbt.date_trunc('month', 'orders.order_date') }} as date) as order_month,
-        orders.total_amount
+        orders.total_amount_base
     from {{ ref('fct_orders') }} as orders
     cross join as_of
     where orders.is_completed and orders.order_date <= as_of.as_of_date
@@ -49,7 +49,7 @@ activity as (
         {{ dbt.datediff('cohorts.cohort_month', 'orders.order_month', 'month') }} as months_since_first_order,
         count(distinct orders.customer_id) as active_customers,
         count(*) as orders,
-        sum(orders.total_amount) as revenue
+        sum(orders.total_amount_base) as revenue
     from orders
     inner join cohorts on orders.customer_id = cohorts.customer_id
     group by 1, 2
@@ -82,7 +82,7 @@ select
     cast(coalesce(activity.active_customers, 0) as {{ dbt.type_bigint() }}) as active_customers,
     {{ safe_divide('coalesce(activity.active_customers, 0)', 'grid.cohort_size') }} as retention_rate,
     cast(coalesce(activity.orders, 0) as {{ dbt.type_bigint() }}) as orders,
-    cast(coalesce(activity.revenue, 0) as {{ type_double() }}) as revenue
+    cast(coalesce(activity.revenue, 0) as {{ type_money() }}) as revenue
 from grid
 left join activity
     on grid.cohort_month = activity.cohort_month

@@ -1,7 +1,8 @@
 {#- Completed-order demand per day x category x store region up to the as-of date, every
     combination present (zero-filled). An order's total_amount is spread over its categories
     in proportion to line revenue, so revenue here adds up to fct_orders; orders without
-    lines (e.g. orders-only data) count under category 'unknown'. -#}
+    lines (e.g. orders-only data) count under category 'unknown'. Revenue is in the base
+    currency, rounded to cents per day x category x region. -#}
 
 with
 
@@ -17,7 +18,7 @@ orders as (
         orders.order_id,
         orders.order_date,
         coalesce(orders.store_region, 'unknown') as store_region,
-        coalesce(orders.total_amount, 0) as total_amount
+        coalesce(orders.total_amount_base, 0) as total_amount
     from {{ ref('fct_orders') }} as orders
     cross join as_of
     where orders.is_completed and orders.order_date <= as_of.as_of_date
@@ -30,7 +31,7 @@ lines as (
         order_items.order_id,
         order_items.category,
         sum(order_items.quantity) as units,
-        sum(order_items.line_revenue) as line_revenue,
+        sum(order_items.line_revenue_base) as line_revenue,
         count(*) as line_count
     from {{ ref('fct_order_items') }} as order_items
     inner join orders on order_items.order_id = orders.order_id
@@ -111,7 +112,7 @@ select
     regions.store_region,
     cast(coalesce(observed.orders, 0) as {{ dbt.type_bigint() }}) as orders,
     cast(coalesce(observed.units, 0) as {{ dbt.type_bigint() }}) as units,
-    cast(round(coalesce(observed.revenue, 0), 6) as {{ type_double() }}) as revenue
+    {{ to_money('coalesce(observed.revenue, 0)') }} as revenue
 from spine
 cross join categories
 cross join regions

@@ -40,12 +40,22 @@ joined as (
 
         -- numerics
         scoped_lines.quantity,
+
+        -- money: in the order's currency, and in the base currency (null without a rate);
+        -- the catalogue's unit_cost and line_cost are in the base currency
+        orders.currency,
         scoped_lines.unit_price,
         scoped_lines.discount_amount,
         scoped_lines.line_revenue,
+        orders.fx_rate_to_base,
+        {{ to_base('scoped_lines.discount_amount', 'orders.fx_rate_to_base') }} as discount_amount_base,
+        {{ to_base('scoped_lines.line_revenue', 'orders.fx_rate_to_base') }} as line_revenue_base,
         scoped_lines.unit_cost,
         scoped_lines.line_cost,
-        scoped_lines.line_margin,
+        cast(
+            {{ to_base('scoped_lines.line_revenue', 'orders.fx_rate_to_base') }} - scoped_lines.line_cost
+            as {{ type_money() }}
+        ) as line_margin,
 
         -- lineage
         case

@@ -7,9 +7,10 @@
     )
 }}
 
-{#- One row per order (deduplicated), with line counts from its order items. Holds every
-    order: the as-of cut happens in the features, not here.
-    Incremental: orders whose header, lines or products were loaded within
+{#- One row per order (deduplicated), with line counts from its order items and its amounts
+    in the base currency beside the original ones. Holds every order: the as-of cut happens
+    in the features, not here.
+    Incremental: orders whose header, lines, products or rate were loaded within
     var('lookback_days') of the latest load are rebuilt. -#}
 
 with
@@ -23,7 +24,9 @@ line_totals as (
         count(*) as items,
         sum(order_lines.quantity) as units,
         case
-            when count(*) = count(order_lines.line_margin) then round(sum(order_lines.line_margin), 6)
+            when count(*) = count(order_lines.line_cost) and max(scoped_orders.fx_rate_to_base) is not null
+                then sum({{ to_base('order_lines.line_revenue', 'scoped_orders.fx_rate_to_base') }}
+                    - order_lines.line_cost)
         end as gross_margin,
         max(order_lines._loaded_at) as lines_loaded_at
     from order_lines
@@ -46,14 +49,20 @@ select
     scoped_orders.channel,
     scoped_orders.store_region,
 
-    -- numerics
+    -- money: as paid (in currency) and in the base currency (null without a usable rate)
+    scoped_orders.currency,
     scoped_orders.total_amount,
     scoped_orders.discount_amount,
-    scoped_orders.currency,
+    scoped_orders.fx_rate_to_base,
+    scoped_orders.fx_rate_date,
+    scoped_orders.total_amount_base,
+    scoped_orders.discount_amount_base,
+    {{ to_money('line_totals.gross_margin') }} as gross_margin,
+
+    -- numerics
     cast(line_totals.items as {{ dbt.type_bigint() }}) as items,
     cast(line_totals.units as {{ dbt.type_bigint() }}) as units,
     coalesce(scoped_orders.status = 'completed', false) as is_completed,
-    line_totals.gross_margin,
 
     -- lineage
     case

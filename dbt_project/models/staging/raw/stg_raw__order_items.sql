@@ -38,8 +38,8 @@ renamed as (
 
         -- numerics
         cast(quantity as {{ dbt.type_int() }}) as quantity,
-        cast(unit_price as {{ type_double() }}) as unit_price,
-        cast(coalesce(discount_amount, 0) as {{ type_double() }}) as discount_amount,
+        cast(unit_price as {{ type_money() }}) as unit_price,
+        cast(coalesce(discount_amount, 0) as {{ type_money() }}) as discount_amount,
 
         -- lineage
         _source_file,

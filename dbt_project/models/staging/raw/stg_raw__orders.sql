@@ -39,8 +39,8 @@ renamed as (
         upper({{ clean_text('currency') }}) as currency,
 
         -- numerics
-        cast(total_amount as {{ type_double() }}) as total_amount,
-        cast(coalesce(discount_amount, 0) as {{ type_double() }}) as discount_amount,
+        cast(total_amount as {{ type_money() }}) as total_amount,
+        cast(coalesce(discount_amount, 0) as {{ type_money() }}) as discount_amount,
 
         -- timestamps
         cast(ordered_at as {{ dbt.type_timestamp() }}) as ordered_at,

@@ -37,8 +37,8 @@ renamed as (
         {{ clean_text('brand') }} as brand,
 
         -- numerics
-        cast(unit_price as {{ type_double() }}) as unit_price,
-        cast(unit_cost as {{ type_double() }}) as unit_cost,
+        cast(unit_price as {{ type_money() }}) as unit_price,
+        cast(unit_cost as {{ type_money() }}) as unit_cost,
 
         -- lineage
         _source_file,
