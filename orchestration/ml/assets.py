@@ -274,8 +274,7 @@ class ForecastConfig(dg.Config):
         "(unset: settings)",
     )
     max_prophet_fits: int | None = Field(
-        None,
-        description="Cap on Prophet fits; the rest are shares of their parent (unset: settings)",
+        None, description="Cap on Prophet fits; the rest: shares of their parent (unset: settings)"
     )
 
     def params(self, models: ModelsResource, seed: int) -> ForecastParams:
