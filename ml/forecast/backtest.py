@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.forecast.baseline import seasonal_naive
+from ml.forecast.baseline import seasonal_naive_values
 from ml.forecast.calibration import calibrate_intervals
 from ml.forecast.params import BACKTEST_COLUMNS, SEASON, AsOf, ForecastParams, Progress
 from ml.forecast.pool import Task, execute
@@ -80,7 +80,8 @@ _ROW_COLUMNS = [c for c in BACKTEST_COLUMNS if c not in ("metric", "horizon_days
 
 def _score_rows(
     key: str,
-    frame: pd.DataFrame,
+    y: np.ndarray,
+    n_train: int,
     cutoff: pd.Timestamp,
     fitted: Fitted,
     params: ForecastParams,
@@ -91,25 +92,19 @@ def _score_rows(
     origin, so actuals and forecasts line up by position (no join per series and origin).
     """
     horizon = params.eval_horizon_days
-    y = frame["y"].to_numpy(float)
-    n_train = int(np.searchsorted(frame["ds"].to_numpy(), np.datetime64(cutoff), side="right"))
     if n_train < 2 * SEASON or len(y) - n_train < horizon:
         return []
     train_y, actual = y[:n_train], y[n_train : n_train + horizon]
-    naive = seasonal_naive(frame.iloc[:n_train], horizon, params.interval_width)
-    candidates = {"seasonal_naive": naive}
+    candidates = {"seasonal_naive": seasonal_naive_values(train_y, horizon, params.interval_width)}
     result = fitted.get((key, cutoff))
     if result is not None and result.method in SCORED_METHODS:
-        candidates[result.method] = result.forecast
-    rows = []
-    for model, fc in sorted(candidates.items()):
-        scores = score_forecast(
-            actual,
-            fc["yhat"].to_numpy()[:horizon],
-            fc["yhat_lower"].to_numpy()[:horizon],
-            fc["yhat_upper"].to_numpy()[:horizon],
-            train_y,
+        fc = result.forecast
+        candidates[result.method] = tuple(
+            fc[c].to_numpy(float)[:horizon] for c in ("yhat", "yhat_lower", "yhat_upper")
         )
+    rows = []
+    for model, (yhat, lower, upper) in sorted(candidates.items()):
+        scores = score_forecast(actual, yhat, lower, upper, train_y)
         rows.append({"series_key": key, "model": model, "n_obs": horizon, **scores})
     return rows
 
@@ -128,10 +123,13 @@ def score_backtests(
     forecasts (distinct orders above the category for order counts).
     """
     rows = []
+    origins = np.array(cutoffs, dtype="datetime64[ns]")
     for key, frame in series.items():
         level = series_level(key)
-        for cutoff in cutoffs:
-            for row in _score_rows(key, frame, cutoff, fitted, params):
+        y = frame["y"].to_numpy(float)
+        ends = np.searchsorted(frame["ds"].to_numpy(), origins, side="right")
+        for cutoff, n_train in zip(cutoffs, ends, strict=True):
+            for row in _score_rows(key, y, int(n_train), cutoff, fitted, params):
                 row.update(level=level, cutoff=cutoff.date())
                 rows.append(row)
     out = pd.DataFrame(rows, columns=_ROW_COLUMNS).assign(

@@ -250,34 +250,49 @@ def _tables(
     params: ForecastParams,
     version: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows of ml.demand_forecasts and ml.forecast_flags (method, reason, parent, holidays)."""
-    forecast_frames, flag_rows = [], []
-    for key, frame in series.items():
-        res = production[key]
-        fc = res.forecast.assign(
-            series_key=key,
-            level=series_level(key),
-            model_version=version,
-            metric=params.metric,
-            method=res.method,
-            fallback_reason=res.reason,
-        )
-        forecast_frames.append(fc[FORECAST_COLUMNS])
+    """Rows of ml.demand_forecasts and ml.forecast_flags (method, reason, parent, holidays).
+
+    Built column-wise (one concatenation per column): thousands of series are common.
+    """
+    keys = list(series)
+    frames = [production[key].forecast for key in keys]
+    lengths = np.array([len(f) for f in frames])
+
+    def repeat(values: list[Any]) -> np.ndarray:
+        return np.repeat(np.array(values, dtype=object), lengths)
+
+    levels = [series_level(key) for key in keys]
+    forecasts = pd.DataFrame(
+        {
+            "series_key": repeat(keys),
+            "level": repeat(levels),
+            "ds": pd.to_datetime(np.concatenate([f["ds"].to_numpy() for f in frames])).date,
+            **{
+                col: np.concatenate([f[col].to_numpy(float) for f in frames])
+                for col in ("yhat", "yhat_lower", "yhat_upper")
+            },
+            "model_version": version,
+            "metric": params.metric,
+            "method": repeat([production[key].method for key in keys]),
+            "fallback_reason": repeat([production[key].reason for key in keys]),
+        }
+    )
+    flag_rows = []
+    for key, level in zip(keys, levels, strict=True):
+        frame, res, choice = series[key], production[key], choices[key]
         flag_rows.append(
             {
                 "series_key": key,
-                "level": series_level(key),
+                "level": level,
                 "method": res.method,
                 "reason": res.reason,
                 "history_days": len(frame),
                 "first_date": frame["ds"].iloc[0].date() if len(frame) else None,
                 "last_date": frame["ds"].iloc[-1].date() if len(frame) else None,
-                "parent_key": choices[key].parent if res.method == "share" else None,
+                "parent_key": choice.parent if res.method == "share" else None,
                 "holiday_country": country_for(key, params) if res.method == "prophet" else None,
-                "recent_volume": choices[key].recent_volume,
-                "nonzero_share": choices[key].nonzero_share,
+                "recent_volume": choice.recent_volume,
+                "nonzero_share": choice.nonzero_share,
             }
         )
-    forecasts = pd.concat(forecast_frames, ignore_index=True)
-    forecasts["ds"] = pd.to_datetime(forecasts["ds"]).dt.date
-    return forecasts, pd.DataFrame(flag_rows, columns=FLAG_COLUMNS)
+    return forecasts[FORECAST_COLUMNS], pd.DataFrame(flag_rows, columns=FLAG_COLUMNS)

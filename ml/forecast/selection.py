@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -113,6 +114,36 @@ def top_down(keys: Sequence[str]) -> list[str]:
     return sorted(keys, key=lambda k: (LEVEL_DEPTH[series_level(k)], k))
 
 
+def share_values(
+    child: np.ndarray,
+    parent: np.ndarray,
+    parent_forecast: tuple[np.ndarray, np.ndarray, np.ndarray],
+    params: ForecastParams,
+) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], float]:
+    """((yhat, lower, upper), share) from the histories' values, both ending at the origin."""
+    window = min(params.share_window_days, len(child), len(parent))
+    child, parent = child[len(child) - window :], parent[len(parent) - window :]
+    total = float(parent.sum())
+    share = float(child.sum()) / total if total > 0 else 0.0
+    resid = child - share * parent
+    spread = _z(params.interval_width) * (float(np.std(resid, ddof=1)) if resid.size > 1 else 0.0)
+    p_yhat, p_lower, p_upper = parent_forecast
+    yhat = share * p_yhat
+    lower = np.maximum(yhat - np.hypot(share * (p_yhat - p_lower), spread), 0.0)
+    upper = yhat + np.hypot(share * (p_upper - p_yhat), spread)
+    return (yhat, lower, upper), share
+
+
+@lru_cache(maxsize=8)
+def _z(width: float) -> float:
+    return NormalDist().inv_cdf(0.5 + width / 2)
+
+
+def _frame(ds: np.ndarray, values: tuple[np.ndarray, np.ndarray, np.ndarray]) -> pd.DataFrame:
+    yhat, lower, upper = values
+    return pd.DataFrame({"ds": ds, "yhat": yhat, "yhat_lower": lower, "yhat_upper": upper})
+
+
 def share_forecast(
     history: pd.DataFrame,
     parent_history: pd.DataFrame,
@@ -124,47 +155,58 @@ def share_forecast(
     Both histories end on the same day (the origin); the share is measured over the last
     share_window_days of the child's history (all of it when shorter).
     """
-    window = min(params.share_window_days, len(history))
-    child = history["y"].to_numpy(float)[-window:]
-    parent = parent_history["y"].to_numpy(float)[-window:]
-    if parent.size < window:  # parent shorter than child: cannot happen for sums, be safe
-        child = child[-parent.size :]
-    total = float(parent.sum())
-    share = float(child.sum()) / total if total > 0 else 0.0
-    resid = child - share * parent
-    sigma = float(np.std(resid, ddof=1)) if resid.size > 1 else 0.0
-    z = NormalDist().inv_cdf(0.5 + params.interval_width / 2)
-    yhat = share * parent_forecast["yhat"].to_numpy(float)
-    below = share * (parent_forecast["yhat"].to_numpy(float) - parent_forecast["yhat_lower"])
-    above = share * (parent_forecast["yhat_upper"].to_numpy(float) - parent_forecast["yhat"])
-    frame = pd.DataFrame(
-        {
-            "ds": parent_forecast["ds"].to_numpy(),
-            "yhat": yhat,
-            "yhat_lower": np.maximum(yhat - np.hypot(below, z * sigma), 0.0),
-            "yhat_upper": yhat + np.hypot(above, z * sigma),
-        }
+    parent_values = tuple(
+        parent_forecast[c].to_numpy(float) for c in ("yhat", "yhat_lower", "yhat_upper")
     )
-    return frame, share
+    values, share = share_values(
+        history["y"].to_numpy(float), parent_history["y"].to_numpy(float), parent_values, params
+    )
+    return _frame(parent_forecast["ds"].to_numpy(), values), share
 
 
-def _share_or_naive(
+@dataclass(frozen=True)
+class _Origin:
+    """One forecast origin of the tail: None (production) or a backtest cutoff."""
+
+    cutoff: pd.Timestamp | None
+    start: pd.Timestamp
+    horizon: int
+
+
+def _history_end(frame: pd.DataFrame, origin: _Origin) -> int:
+    if origin.cutoff is None:
+        return len(frame)
+    return int(np.searchsorted(frame["ds"].to_numpy(), np.datetime64(origin.cutoff), side="right"))
+
+
+def _tail_forecast(
     key: str,
     choice: Choice,
-    history: pd.DataFrame,
-    parent: tuple[pd.DataFrame, SeriesForecast | None],
-    horizon: int,
-    start: pd.Timestamp,
+    series: Mapping[str, pd.DataFrame],
+    origin: _Origin,
+    out: Fitted,
     params: ForecastParams,
-) -> SeriesForecast:
-    parent_history, parent_fc = parent
-    if choice.parent is None or parent_fc is None:
+) -> SeriesForecast | None:
+    """The share (or seasonal-naive) forecast of one tail series at one origin (None: skip)."""
+    frame = series[key]
+    n = _history_end(frame, origin)
+    if origin.cutoff is not None and n < params.min_history_days:
+        return None
+    parent_fc = out.get((choice.parent, origin.cutoff)) if choice.parent else None
+    if parent_fc is None:
         why = "no parent series" if choice.parent is None else f"no forecast of {choice.parent}"
-        frame = seasonal_naive(history, horizon, params.interval_width, start=start)
-        return SeriesForecast(key, "seasonal_naive", f"{choice.reason}; {why}", frame)
-    frame, share = share_forecast(history, parent_history, parent_fc.forecast, params)
+        naive = seasonal_naive(frame.iloc[:n], origin.horizon, params.interval_width, origin.start)
+        return SeriesForecast(key, "seasonal_naive", f"{choice.reason}; {why}", naive)
+    parent = series[choice.parent]
+    p_end = _history_end(parent, origin)
+    pf = parent_fc.forecast
+    parent_values = tuple(pf[c].to_numpy(float) for c in ("yhat", "yhat_lower", "yhat_upper"))
+    values, share = share_values(
+        frame["y"].to_numpy(float)[:n], parent["y"].to_numpy(float)[:p_end], parent_values, params
+    )
+    forecast = _frame(pf["ds"].to_numpy(), values)
     reason = f"{choice.reason}; {share:.2%} of {choice.parent}"
-    return SeriesForecast(key, "share", reason, frame)
+    return SeriesForecast(key, "share", reason, forecast)
 
 
 def forecast_tail(
@@ -183,31 +225,18 @@ def forecast_tail(
     the Prophet rule (min_history_days of history at the origin); fallbacks have none.
     """
     out = dict(fitted)
+    origins = [_Origin(None, end, params.horizon_days)]
+    origins += [_Origin(c, c, params.eval_horizon_days) for c in cutoffs]
     tail = top_down([key for key, choice in choices.items() if choice.method != "prophet"])
     for done, key in enumerate(tail, start=1):
-        choice, frame = choices[key], series[key]
+        choice = choices[key]
         if choice.method == "fallback":
-            out[(key, None)] = forecast_series(frame, params, key, params.horizon_days, end)
+            out[(key, None)] = forecast_series(series[key], params, key, params.horizon_days, end)
         else:
-            parent = series.get(choice.parent) if choice.parent else None
-            for origin in (None, *cutoffs):
-                history = frame if origin is None else frame[frame["ds"] <= origin]
-                if origin is not None and len(history) < params.min_history_days:
-                    continue
-                horizon = params.horizon_days if origin is None else params.eval_horizon_days
-                parent_history = (
-                    parent if parent is None or origin is None else parent[parent["ds"] <= origin]
-                )
-                parent_fc = out.get((choice.parent, origin)) if choice.parent else None
-                out[(key, origin)] = _share_or_naive(
-                    key,
-                    choice,
-                    history,
-                    (parent_history, parent_fc),
-                    horizon,
-                    end if origin is None else origin,
-                    params,
-                )
+            for origin in origins:
+                result = _tail_forecast(key, choice, series, origin, out, params)
+                if result is not None:
+                    out[(key, origin.cutoff)] = result
         if progress:
             progress(done, len(tail))
     return out
