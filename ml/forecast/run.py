@@ -153,12 +153,12 @@ def _fit(
 ) -> tuple[Fitted, dict[str, Choice], list[pd.Timestamp], list[str], dict[str, Any]]:
     """Prophet fits for the chosen series (in the pool), calibration, then the cheap tail.
 
-    Also returns the cutoffs and the top_n_plots Prophet series (fitted with components).
+    Also returns the cutoffs and the top_n_plots series (Prophet ones fitted with components).
     """
     cutoffs = backtest_cutoffs(end, params)
     choices = choose_methods(series, cutoffs, params)
     prophet_keys = [k for k, c in choices.items() if c.method == "prophet"]
-    top = top_series({k: series[k] for k in prophet_keys}, params.top_n_plots)
+    top = top_series(series, params.top_n_plots)
     tasks = [
         Task(key, None, series[key], params.horizon_days, end, key in top) for key in prophet_keys
     ]
