@@ -126,6 +126,33 @@ def daily_demand_from_landing(folder: Path) -> pd.DataFrame:
         return con.sql(sql).df()
 
 
+def daily_orders_from_landing(folder: Path) -> pd.DataFrame:
+    """Distinct completed orders per day x region (like marts.daily_orders, no countries)."""
+    sql = f"""
+    with orders as (
+        select distinct on (order_id)
+            cast(order_id as varchar) as order_id,
+            cast(try_cast(ordered_at as timestamp) as date) as demand_date,
+            coalesce(nullif(trim(cast(store_region as varchar)), ''), 'unknown') as store_region
+        from {_source(folder, "orders")}
+        where lower(trim(cast(status as varchar))) = 'completed'
+          and try_cast(ordered_at as timestamp) is not null
+          and try_cast(ordered_at as timestamp) <= now()
+        order by order_id
+    )
+    select demand_date, store_region, count(*)::bigint as orders
+    from orders group by all order by 1, 2
+    """
+    with duckdb.connect() as con:
+        return con.sql(sql).df()
+
+
+def daily_orders_from_warehouse(path: Path) -> pd.DataFrame:
+    """Read marts.daily_orders from a warehouse file (read-only)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql("select * from marts.daily_orders order by 1, 2").df()
+
+
 def daily_demand_from_warehouse(path: Path) -> pd.DataFrame:
     """Read marts.daily_demand from a warehouse file (read-only)."""
     with duckdb.connect(str(path), read_only=True) as con:
@@ -311,6 +338,7 @@ def main() -> None:
     if args.warehouse:
         source = {"warehouse": str(args.warehouse)}
         demand = daily_demand_from_warehouse(args.warehouse)
+        counts = daily_orders_from_warehouse(args.warehouse)
     else:
         landing = args.landing
         if landing is None:
@@ -324,6 +352,7 @@ def main() -> None:
             "days": None if args.landing else args.days,
         }
         demand = daily_demand_from_landing(landing)
+        counts = daily_orders_from_landing(landing)
     print(f"daily_demand: {len(demand)} rows in {time.perf_counter() - t0:.1f}s", flush=True)
 
     params = ForecastParams(n_jobs=args.jobs, seed=args.seed)
@@ -340,7 +369,9 @@ def main() -> None:
     # 1. Accuracy: the full run (forecasts + rolling-origin backtests), in parallel.
     report["load_before_run"] = _load()
     t = time.perf_counter()
-    result = run_forecasting(demand, params, progress=_printer("run_forecasting"))
+    result = run_forecasting(
+        demand, params, progress=_printer("run_forecasting"), order_counts=counts
+    )
     report["run_forecasting_seconds"] = round(time.perf_counter() - t, 2)
     report["load_after_run"] = _load()
     bt = result.backtests
@@ -357,7 +388,7 @@ def main() -> None:
     report["coverage_by_level_and_cutoff"] = _coverage_table(bt)
     report["interval_calibration"] = result.run.metrics["interval_calibration"]
     raw = backtest(
-        {"total": build_series(demand, ("total",), params.metric)["total"]},
+        {"total": build_series(demand, ("total",), params.metric, order_counts=counts)["total"]},
         replace(params, interval_calibration="none", n_jobs=1),
     )
     raw = raw[raw["model"] == "prophet"]
@@ -375,7 +406,7 @@ def main() -> None:
     # 2. Speed: the forecast step over all series, parallel vs plain sequential loop. The
     # machine may be shared: repeat interleaved (rotating the order), record the load with
     # every sample, and report wall-clock ratios (min and median) next to CPU-second ratios.
-    series = build_series(demand, params.levels, params.metric)
+    series = build_series(demand, params.levels, params.metric, order_counts=counts)
     runs = {
         "plain": lambda: plain_sequential_loop(series, params) and None,
         "same_code_1": lambda: _parallel_step(series, replace(params, n_jobs=1)),

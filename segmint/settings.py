@@ -59,7 +59,21 @@ class Settings(BaseSettings):
     )
     forecast_metric: str = Field("orders", description="orders, units or revenue")
     forecast_backtest_cutoffs: int = Field(4, description="Rolling-origin backtest cutoffs")
-    forecast_country_holidays: str = Field("US", description="Prophet holiday calendar country")
+    forecast_country_holidays: str = Field(
+        "auto",
+        description="Holidays of the total and category series: 'auto' (the shop's most common "
+        "customer country when it has half the orders), an ISO country code, or 'none'",
+    )
+    forecast_region_countries: dict[str, str] = Field(
+        default_factory=dict,
+        description="Store region -> ISO country for its holidays ('none': no holidays); "
+        "regions not listed follow their most common customer country",
+    )
+    forecast_max_prophet_fits: int | None = Field(
+        600,
+        description="Cap on Prophet fits per run (production + backtests; unset: no cap); "
+        "series beyond it forecast as shares of their parent",
+    )
     owners: str = Field(
         "team:data", description="Owners of every Dagster asset (comma list: team:x or emails)"
     )

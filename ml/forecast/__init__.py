@@ -13,8 +13,15 @@ bootstrapped in-sample residuals) is rescaled, per series, by a split-conformal 
 computed from that series' forecast errors at earlier rolling origins (the backtest fits,
 so calibration costs no extra fits), using only data up to each forecast's own origin.
 
-Modules: params, series, baseline (seasonal naive), prophet_model (+ stan, a cmdstanpy
-patch), calibration, pool (sequential or process-pool execution), backtest, run.
+Each level forecasts what its name says: for order counts the total and region series are
+distinct orders (marts.daily_orders), not sums over categories. Holidays follow each
+region's country (ml.forecast.holidays). Prophet is fitted where the shape of a series pays
+for it, within a cap on fits; the sparse tail forecasts as shares of the parent's forecast
+(ml.forecast.selection); each choice is recorded per series in ml.forecast_flags.
+
+Modules: params, series, holidays, selection, baseline (seasonal naive), prophet_model
+(+ stan, a cmdstanpy patch), calibration, pool (sequential or process-pool execution),
+backtest, run.
 """
 
 from ml.forecast.backtest import backtest, backtest_cutoffs, score_forecast
@@ -25,6 +32,7 @@ from ml.forecast.calibration import (
     conformity_scores,
     scale_interval,
 )
+from ml.forecast.holidays import HolidayPlan, resolve_holidays
 from ml.forecast.params import (
     BACKTEST_COLUMNS,
     FLAG_COLUMNS,
@@ -36,10 +44,13 @@ from ml.forecast.params import (
 from ml.forecast.pool import forecast_all
 from ml.forecast.prophet_model import forecast_series, retail_events
 from ml.forecast.run import MODEL_NAME, ForecastResult, model_version, run_forecasting
+from ml.forecast.selection import Choice, choose_methods, forecast_tail, share_forecast
 from ml.forecast.series import SeriesForecast, build_series, series_key_parts, series_level
 
 __all__ = [
     "BACKTEST_COLUMNS",
+    "Choice",
+    "HolidayPlan",
     "FLAG_COLUMNS",
     "FORECAST_COLUMNS",
     "LEVEL_COLUMNS",
@@ -52,16 +63,20 @@ __all__ = [
     "backtest_cutoffs",
     "build_series",
     "calibrate_intervals",
+    "choose_methods",
     "conformal_factor",
     "conformity_scores",
     "forecast_all",
     "forecast_series",
+    "forecast_tail",
     "model_version",
+    "resolve_holidays",
     "retail_events",
     "run_forecasting",
     "scale_interval",
     "score_forecast",
     "seasonal_naive",
     "series_key_parts",
+    "share_forecast",
     "series_level",
 ]

@@ -21,6 +21,7 @@ METRICS: tuple[str, ...] = ("orders", "units", "revenue")
 
 SEASON = 7
 UNKNOWN = "unknown"
+AUTO = "auto"  # holidays: derive the country from the customers' countries (ml.forecast.holidays)
 
 FORECAST_COLUMNS: list[str] = [
     "series_key",
@@ -56,6 +57,10 @@ FLAG_COLUMNS: list[str] = [
     "history_days",
     "first_date",
     "last_date",
+    "parent_key",
+    "holiday_country",
+    "recent_volume",
+    "nonzero_share",
 ]
 
 Progress = Callable[[int, int], None]
@@ -82,7 +87,12 @@ class ForecastParams:
     seasonality_mode: str = "additive"
     yearly_fourier_order: int = 10
     changepoint_prior_scale: float = 0.05
-    country_holidays: str | None = "US"
+    # Holidays of the series spanning regions (total, category): "auto" = the shop's most
+    # common customer country when it holds >= shop_country_min_share of the orders; a code;
+    # or None. region_holidays: region -> code (or None); regions not listed follow their
+    # customers (resolved by run_forecasting from marts.daily_orders, see ml.forecast.holidays).
+    country_holidays: str | None = AUTO
+    shop_country_min_share: float = 0.5
     # Retail events outside country calendars: Black Friday week to Cyber Monday, Christmas
     # Eve, Boxing Day and New Year's Eve (moving dates, so yearly seasonality misses them).
     retail_events: bool = True
@@ -94,7 +104,16 @@ class ForecastParams:
     # series' own out-of-sample errors at earlier backtest origins (calibrate_intervals);
     # "none": keep the model's intervals as they are.
     interval_calibration: str = "rolling_origin"
-    region_holidays: Mapping[str, str] = field(default_factory=dict)
+    region_holidays: Mapping[str, str | None] = field(default_factory=dict)
+    # Cost by shape (ml.forecast.selection): Prophet for series with min_history_days of
+    # history and at least prophet_min_nonzero_share non-zero days over the last
+    # volume_window_days, largest recent volume first, until max_prophet_fits fits (the
+    # production fit plus one per backtest origin) are used (None: no cap). Every other
+    # series with enough history forecasts as its share of its parent's forecast.
+    max_prophet_fits: int | None = 600
+    prophet_min_nonzero_share: float = 0.6
+    volume_window_days: int = 90
+    share_window_days: int = 56
     backtest_cutoffs: int = 4
     backtest_horizon_days: int | None = None
     backtest_window_days: int = 365
@@ -131,7 +150,14 @@ class ForecastParams:
             raise ValueError("backtest_cutoffs and top_n_plots must be >= 0")
         if self.n_jobs is not None and self.n_jobs < 1:
             raise ValueError("n_jobs must be >= 1 (or None for all cores)")
-        for country in {self.country_holidays, *self.region_holidays.values()} - {None}:
+        if self.max_prophet_fits is not None and self.max_prophet_fits < 0:
+            raise ValueError("max_prophet_fits must be >= 0 (or None for no cap)")
+        shares = (self.prophet_min_nonzero_share, self.shop_country_min_share)
+        if not all(0 <= share <= 1 for share in shares):
+            raise ValueError("prophet_min_nonzero_share, shop_country_min_share: in [0, 1]")
+        if self.volume_window_days < 1 or self.share_window_days < SEASON:
+            raise ValueError(f"volume_window_days must be >= 1, share_window_days >= {SEASON}")
+        for country in {self.country_holidays, *self.region_holidays.values()} - {None, AUTO}:
             check_country(country)
 
     @property

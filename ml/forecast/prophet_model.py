@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ml.forecast.baseline import future_dates, seasonal_naive
-from ml.forecast.params import SEASON, AsOf, ForecastParams
+from ml.forecast.params import AUTO, SEASON, AsOf, ForecastParams
 from ml.forecast.series import SeriesForecast, series_key_parts
 from ml.forecast.stan import fast_stan_json
 
@@ -28,11 +28,17 @@ def _stable_seed(seed: int, *parts: object) -> int:
     return zlib.crc32(text.encode()) % (2**32 - 1)
 
 
-def _country_for(series_key: str, params: ForecastParams) -> str | None:
+def country_for(series_key: str, params: ForecastParams) -> str | None:
+    """The holiday calendar of a series: its region's (if mapped), else country_holidays.
+
+    An unresolved "auto" (no customer countries to derive it from) means no calendar.
+    """
     region = series_key_parts(series_key).get("region")
     if region is not None and region in params.region_holidays:
-        return params.region_holidays[region]
-    return params.country_holidays
+        country = params.region_holidays[region]
+    else:
+        country = params.country_holidays
+    return None if country == AUTO else country
 
 
 @contextlib.contextmanager
@@ -95,7 +101,7 @@ def _fit_prophet(
         interval_width=params.interval_width,
         uncertainty_samples=params.uncertainty_samples,
     )
-    country = _country_for(series_key, params)
+    country = country_for(series_key, params)
     if country:
         model.add_country_holidays(country_name=country)
     fast_stan_json(model)

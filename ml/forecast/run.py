@@ -6,7 +6,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
@@ -16,13 +16,17 @@ import pandas as pd
 
 from ml.forecast.backtest import backtest_cutoffs, backtest_tasks, score_backtests
 from ml.forecast.calibration import calibrate_intervals
+from ml.forecast.holidays import resolve_holidays
 from ml.forecast.params import FLAG_COLUMNS, FORECAST_COLUMNS, AsOf, ForecastParams, Progress
 from ml.forecast.pool import Task, execute
+from ml.forecast.prophet_model import country_for
+from ml.forecast.selection import Choice, choose_methods, forecast_tail
 from ml.forecast.series import (
     Fitted,
     SeriesForecast,
     build_series,
     prepare_demand,
+    series_key_parts,
     series_level,
     to_timestamp,
     top_series,
@@ -94,6 +98,9 @@ def _calibration_summary(
 def _summarise(
     backtests: pd.DataFrame, flags: pd.DataFrame
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Headline metrics of the forecasts as published (each series' own method), per model,
+    and the seasonal-naive baseline over the same series and origins."""
+
     def agg(frame: pd.DataFrame) -> dict[str, Any]:
         if frame.empty:
             return {"mase": None, "smape": None, "coverage": None, "n_evals": 0}
@@ -107,32 +114,73 @@ def _summarise(
             "n_evals": int(len(frame)),
         }
 
-    per_model: dict[str, dict[str, Any]] = {}
-    for model in ("prophet", "seasonal_naive"):
-        rows = backtests[backtests["model"] == model]
-        per_model[model] = {
+    def summary(rows: pd.DataFrame) -> dict[str, Any]:
+        return {
             "overall": agg(rows),
             "by_level": {lv: agg(g) for lv, g in rows.groupby("level", sort=True)},
             "total": agg(rows[rows["series_key"] == "total"]),
         }
+
+    method = backtests["series_key"].map(flags.set_index("series_key")["method"])
+    own = backtests[backtests["model"] == method]
+    naive = backtests[backtests["model"] == "seasonal_naive"]
+    naive_same = naive.merge(own[["series_key", "cutoff"]], on=["series_key", "cutoff"])
     wide = backtests.pivot_table(
         index=["series_key", "cutoff"], columns="model", values="mase", aggfunc="first"
     )
-    win_rate = None
-    if {"prophet", "seasonal_naive"} <= set(wide.columns):
-        both = wide.dropna(subset=["prophet", "seasonal_naive"])
-        if len(both):
-            win_rate = float((both["prophet"] < both["seasonal_naive"]).mean())
+    own_mase = own.set_index(["series_key", "cutoff"])["mase"]
+    both = pd.DataFrame({"own": own_mase, "naive": wide.get("seasonal_naive")}).dropna()
     methods = flags["method"].value_counts().sort_index()
     metrics = {
-        **per_model["prophet"],
-        "win_rate_vs_seasonal_naive": win_rate,
+        **summary(own),
+        "by_model": {m: agg(g) for m, g in own.groupby("model", sort=True)},
+        "win_rate_vs_seasonal_naive": (
+            float((both["own"] < both["naive"]).mean()) if len(both) else None
+        ),
         "n_series": int(len(flags)),
         "n_series_by_level": {k: int(v) for k, v in flags["level"].value_counts().items()},
-        "n_fallback": int((flags["method"] != "prophet").sum()),
+        "n_fallback": int((~flags["method"].isin(["prophet", "share"])).sum()),
         "methods": {k: int(v) for k, v in methods.items()},
     }
-    return metrics, per_model["seasonal_naive"]
+    return metrics, summary(naive_same)
+
+
+def _fit(
+    series: Mapping[str, pd.DataFrame],
+    params: ForecastParams,
+    end: pd.Timestamp,
+    progress: Progress | None,
+) -> tuple[Fitted, dict[str, Choice], list[pd.Timestamp], list[str], dict[str, Any]]:
+    """Prophet fits for the chosen series (in the pool), calibration, then the cheap tail.
+
+    Also returns the cutoffs and the top_n_plots series (Prophet ones fitted with components).
+    """
+    cutoffs = backtest_cutoffs(end, params)
+    choices = choose_methods(series, cutoffs, params)
+    prophet_keys = [k for k, c in choices.items() if c.method == "prophet"]
+    top = top_series(series, params.top_n_plots)
+    tasks = [
+        Task(key, None, series[key], params.horizon_days, end, key in top) for key in prophet_keys
+    ]
+    tasks += backtest_tasks(series, cutoffs, params, set(prophet_keys))
+    n_tail = sum(c.method != "prophet" for c in choices.values())
+    steps = len(tasks) + n_tail
+
+    def fits_done(done: int, _total: int) -> None:
+        if progress:
+            progress(done, steps)
+
+    def tail_done(done: int, _total: int) -> None:
+        if progress:
+            progress(len(tasks) + done, steps)
+
+    stats: dict[str, Any] = {}
+    fitted = execute(tasks, params, fits_done, stats)
+    if params.interval_calibration == "rolling_origin":
+        fitted = calibrate_intervals(series, fitted, cutoffs, end, params)
+    fitted = forecast_tail(series, choices, cutoffs, fitted, params, end, tail_done)
+    stats["n_prophet_fits"] = len(tasks)
+    return fitted, choices, cutoffs, top, stats
 
 
 def run_forecasting(
@@ -141,55 +189,56 @@ def run_forecasting(
     as_of: AsOf = None,
     progress: Progress | None = None,
     run_at: datetime | None = None,
+    order_counts: pd.DataFrame | None = None,
 ) -> ForecastResult:
-    """Forecast every series of every level, backtest them, and summarise against baselines."""
+    """Forecast every series of every level, backtest them, and summarise against baselines.
+
+    order_counts is marts.daily_orders (demand_date, store_region, customer_country,
+    orders): the distinct orders behind the total and region series of order counts, and
+    the customers' countries behind the default holiday calendars (ml.forecast.holidays).
+    progress gets (done, total) over the Prophet fits and then the cheap-tail series.
+    """
     params = params or ForecastParams()
     run_at = run_at or datetime.now(UTC)
     started = time.perf_counter()
-    series = build_series(daily_demand, params.levels, params.metric, as_of)
+    series = build_series(daily_demand, params.levels, params.metric, as_of, order_counts)
     prepared = prepare_demand(daily_demand, params.metric, as_of)
     end = prepared["ds"].max() if len(prepared) else to_timestamp(as_of)
     start = prepared["ds"].min() if len(prepared) else None
     if end is None:
         raise ValueError("daily_demand is empty and no as_of was given")
+    regions = sorted({series_key_parts(k)["region"] for k in series if "region=" in k})
+    plan = resolve_holidays(
+        order_counts,
+        regions,
+        params.country_holidays,
+        params.region_holidays,
+        params.shop_country_min_share,
+    )
+    params = replace(
+        params, country_holidays=plan.shop_country, region_holidays=plan.region_countries
+    )
     version = model_version(params, end)
-
-    top = top_series(series, params.top_n_plots)
-    tasks = [
-        Task(key, None, frame, params.horizon_days, end, key in top)
-        for key, frame in series.items()
-    ]
-    cutoffs = backtest_cutoffs(end, params)
-    tasks += backtest_tasks(series, cutoffs, params)
-    exec_stats: dict[str, Any] = {}
-    fitted = execute(tasks, params, progress, exec_stats)
+    fitted, choices, cutoffs, top, stats = _fit(series, params, end, progress)
     fit_seconds = time.perf_counter() - started
-    if params.interval_calibration == "rolling_origin":
-        fitted = calibrate_intervals(series, fitted, cutoffs, end, params)
-
     production = {key: fitted[(key, None)] for key in series}
-    forecasts, flags = _tables(series, production, params, version)
+    forecasts, flags = _tables(series, production, choices, params, version)
     backtests = score_backtests(series, cutoffs, fitted, params, version)
     metrics, baseline = _summarise(backtests, flags)
     metrics["seconds"] = round(time.perf_counter() - started, 3)
     metrics["fit_seconds"] = round(fit_seconds, 3)
-    metrics["n_fits"] = len(tasks)
-    metrics["workers"] = min(params.workers, len(tasks))
-    metrics["fit_cpu_seconds"] = round(exec_stats.get("cpu_seconds", 0.0), 3)
+    metrics["n_fits"] = stats["n_prophet_fits"]
+    metrics["workers"] = stats.get("workers", 1)
+    metrics["fit_cpu_seconds"] = round(stats.get("cpu_seconds", 0.0), 3)
     metrics["interval_calibration"] = _calibration_summary(series, cutoffs, fitted, params)
     window = {
         "start": start.date().isoformat() if start is not None else None,
         "end": end.date().isoformat(),
         "backtest_cutoffs": [c.date().isoformat() for c in cutoffs],
     }
+    run_params = {**params.to_json_dict(), "holidays_by_level": plan.to_json_dict()}
     run = ModelRun(
-        MODEL_NAME,
-        version,
-        run_at,
-        params.to_json_dict(),
-        metrics,
-        {"seasonal_naive": baseline},
-        window,
+        MODEL_NAME, version, run_at, run_params, metrics, {"seasonal_naive": baseline}, window
     )
     return ForecastResult(forecasts, backtests, flags, run, series, production, top)
 
@@ -197,33 +246,53 @@ def run_forecasting(
 def _tables(
     series: Mapping[str, pd.DataFrame],
     production: Mapping[str, SeriesForecast],
+    choices: Mapping[str, Choice],
     params: ForecastParams,
     version: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows of ml.demand_forecasts and ml.forecast_flags (method and reason per series)."""
-    forecast_frames, flag_rows = [], []
-    for key, frame in series.items():
-        res = production[key]
-        fc = res.forecast.assign(
-            series_key=key,
-            level=series_level(key),
-            model_version=version,
-            metric=params.metric,
-            method=res.method,
-            fallback_reason=res.reason,
-        )
-        forecast_frames.append(fc[FORECAST_COLUMNS])
+    """Rows of ml.demand_forecasts and ml.forecast_flags (method, reason, parent, holidays).
+
+    Built column-wise (one concatenation per column): thousands of series are common.
+    """
+    keys = list(series)
+    frames = [production[key].forecast for key in keys]
+    lengths = np.array([len(f) for f in frames])
+
+    def repeat(values: list[Any]) -> np.ndarray:
+        return np.repeat(np.array(values, dtype=object), lengths)
+
+    levels = [series_level(key) for key in keys]
+    forecasts = pd.DataFrame(
+        {
+            "series_key": repeat(keys),
+            "level": repeat(levels),
+            "ds": pd.to_datetime(np.concatenate([f["ds"].to_numpy() for f in frames])).date,
+            **{
+                col: np.concatenate([f[col].to_numpy(float) for f in frames])
+                for col in ("yhat", "yhat_lower", "yhat_upper")
+            },
+            "model_version": version,
+            "metric": params.metric,
+            "method": repeat([production[key].method for key in keys]),
+            "fallback_reason": repeat([production[key].reason for key in keys]),
+        }
+    )
+    flag_rows = []
+    for key, level in zip(keys, levels, strict=True):
+        frame, res, choice = series[key], production[key], choices[key]
         flag_rows.append(
             {
                 "series_key": key,
-                "level": series_level(key),
+                "level": level,
                 "method": res.method,
                 "reason": res.reason,
                 "history_days": len(frame),
                 "first_date": frame["ds"].iloc[0].date() if len(frame) else None,
                 "last_date": frame["ds"].iloc[-1].date() if len(frame) else None,
+                "parent_key": choice.parent if res.method == "share" else None,
+                "holiday_country": country_for(key, params) if res.method == "prophet" else None,
+                "recent_volume": choice.recent_volume,
+                "nonzero_share": choice.nonzero_share,
             }
         )
-    forecasts = pd.concat(forecast_frames, ignore_index=True)
-    forecasts["ds"] = pd.to_datetime(forecasts["ds"]).dt.date
-    return forecasts, pd.DataFrame(flag_rows, columns=FLAG_COLUMNS)
+    return forecasts[FORECAST_COLUMNS], pd.DataFrame(flag_rows, columns=FLAG_COLUMNS)

@@ -83,26 +83,77 @@ def _trim_leading_zeros(values: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"ds": kept.index, "y": kept.to_numpy(dtype=float)})
 
 
+def prepare_order_counts(order_counts: pd.DataFrame, as_of: AsOf) -> pd.DataFrame:
+    """Distinct orders per day and region (marts.daily_orders) as (ds, store_region, y)."""
+    needed = {"demand_date", "store_region", "orders"}
+    missing = needed - set(order_counts.columns)
+    if missing:
+        raise ValueError(f"daily_orders lacks columns {sorted(missing)}")
+    df = pd.DataFrame(
+        {
+            "ds": pd.to_datetime(order_counts["demand_date"]).dt.normalize(),
+            "store_region": order_counts["store_region"].fillna(UNKNOWN).astype(str),
+            "y": pd.to_numeric(order_counts["orders"]).fillna(0).astype(float),
+        }
+    )
+    cut = to_timestamp(as_of)
+    return df[df["ds"] <= cut] if cut is not None else df
+
+
+def needs_order_counts(levels: Sequence[str], metric: str) -> bool:
+    """Whether a level above the category is asked for order counts (distinct orders)."""
+    return metric == "orders" and any("category" not in LEVEL_COLUMNS[lv] for lv in levels)
+
+
+def _level_frame(level: str, df: pd.DataFrame, counts: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows a level sums: distinct order counts above the category, else daily_demand.
+
+    A basket spanning three categories is one order in its day's total and its region but
+    one order in each of the three category series; daily_demand has a row per category,
+    so only levels that split by category may sum it for order counts.
+    """
+    if counts is not None and "category" not in LEVEL_COLUMNS[level]:
+        return counts
+    return df
+
+
 def build_series(
     daily_demand: pd.DataFrame,
     levels: Sequence[str] = ("total", "category", "region", "category_region"),
     metric: str = "orders",
     as_of: AsOf = None,
+    order_counts: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Daily series (ds, y) per series key for each level, cut at as_of, from first demand on."""
+    """Daily series (ds, y) per series key for each level, cut at as_of, from first demand on.
+
+    Each level forecasts what its name says. For ``metric="orders"`` the total and region
+    levels count distinct orders, read from order_counts (marts.daily_orders: demand_date,
+    store_region, orders); category levels sum daily_demand. Units and revenue are additive,
+    so every level sums daily_demand (bottom-up).
+    """
     df = prepare_demand(daily_demand, metric, as_of)
-    if df.empty:
+    counts = None
+    if needs_order_counts(levels, metric):
+        if order_counts is None:
+            raise ValueError(
+                "order counts at the total or region level need distinct orders per day and "
+                "region (marts.daily_orders): daily_demand counts a basket once per category"
+            )
+        counts = prepare_order_counts(order_counts, as_of)
+    dates = pd.concat([df["ds"], counts["ds"]]) if counts is not None else df["ds"]
+    if dates.empty:
         return {"total": pd.DataFrame({"ds": pd.to_datetime([]), "y": []})} if levels else {}
-    days = pd.date_range(df["ds"].min(), df["ds"].max(), freq="D")
+    days = pd.date_range(dates.min(), dates.max(), freq="D")
     out: dict[str, pd.DataFrame] = {}
     for level in levels:
         cols = list(LEVEL_COLUMNS[level])
+        source = _level_frame(level, df, counts)
         if not cols:
             out["total"] = _trim_leading_zeros(
-                df.groupby("ds")["y"].sum().reindex(days, fill_value=0.0)
+                source.groupby("ds")["y"].sum().reindex(days, fill_value=0.0)
             )
             continue
-        for values, part in df.groupby(cols, sort=True):
+        for values, part in source.groupby(cols, sort=True):
             values = values if isinstance(values, tuple) else (values,)
             key = "|".join(f"{KEY_NAMES[c]}={v}" for c, v in zip(cols, values, strict=True))
             daily = part.groupby("ds")["y"].sum().reindex(days, fill_value=0.0)

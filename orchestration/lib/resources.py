@@ -103,6 +103,8 @@ class ModelsResource(dg.ConfigurableResource):
     forecast_horizon_days: int
     forecast_backtest_cutoffs: int
     forecast_country_holidays: str
+    forecast_region_countries: dict[str, str]
+    forecast_max_prophet_fits: int | None
 
     @classmethod
     def from_settings(cls, s: Settings) -> ModelsResource:
@@ -116,4 +118,6 @@ class ModelsResource(dg.ConfigurableResource):
             forecast_horizon_days=s.forecast_horizon_days,
             forecast_backtest_cutoffs=s.forecast_backtest_cutoffs,
             forecast_country_holidays=s.forecast_country_holidays,
+            forecast_region_countries=dict(s.forecast_region_countries),
+            forecast_max_prophet_fits=s.forecast_max_prophet_fits,
         )

@@ -115,6 +115,7 @@ BUILT_RELATIONS = [
     "marts.fct_order_items",
     "marts.fct_sessions",
     "marts.daily_demand",
+    "marts.daily_orders",
     "marts.cohort_retention",
     "marts.customer_order_metrics",
     "marts.customer_rfm",
@@ -135,6 +136,7 @@ AS_OF_RELATIONS = [
     "marts.customer_rfm",
     "marts.customer_engagement",
     "marts.daily_demand",
+    "marts.daily_orders",
     "marts.cohort_retention",
 ]
 
@@ -213,6 +215,29 @@ def test_fct_orders_and_daily_demand_follow_the_contract(built_shop: DbtProject)
     assert days == (last - first).days + 1
     assert rows == days * cats * regions
     assert built_shop.scalar("select count(*) from marts.daily_demand where orders = 0") > 0
+
+
+def test_daily_orders_count_a_basket_spanning_categories_once(built_shop: DbtProject):
+    """Totals and regions are distinct orders; daily_demand counts an order per category."""
+    completed = built_shop.query(
+        "select store_region, count(*) from marts.fct_orders cross join intermediate.int_as_of"
+        " where is_completed and order_date <= as_of_date group by 1 order by 1"
+    )
+    daily = built_shop.query(
+        "select store_region, sum(orders) from marts.daily_orders group by 1 order by 1"
+    )
+    assert daily == completed
+    spread = built_shop.scalar("select sum(orders) from marts.daily_demand")
+    assert spread > sum(n for _, n in completed)  # baskets here span up to 3 categories
+    countries = {
+        r[0] for r in built_shop.query("select distinct customer_country from marts.daily_orders")
+    }
+    assert countries <= {"DE", "US", "FR", None} and "DE" in countries
+    days, regions, cells = built_shop.query(
+        "select count(distinct demand_date), count(distinct store_region),"
+        " count(distinct (demand_date, store_region)) from marts.daily_orders"
+    )[0]
+    assert cells == days * regions  # zero-filled per day x region
 
 
 def test_staging_dedupes_latest_load_and_normalises_enums(built_shop: DbtProject):

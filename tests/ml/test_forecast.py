@@ -64,6 +64,17 @@ def make_daily_demand(days: int = DAYS, seed: int = 7) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def orders_of(demand: pd.DataFrame) -> pd.DataFrame:
+    """Distinct orders per day and region (marts.daily_orders) of this data: every order here
+    has a single category, so they are the sums over categories."""
+    return demand.groupby(["demand_date", "store_region"], as_index=False)["orders"].sum()
+
+
+def forecast(demand: pd.DataFrame, params: ForecastParams, **kwargs):
+    """run_forecasting with the distinct order counts the total and region series need."""
+    return run_forecasting(demand, params, order_counts=orders_of(demand), **kwargs)
+
+
 PARAMS = ForecastParams(
     horizon_days=14,
     backtest_cutoffs=1,
@@ -91,7 +102,7 @@ def demand() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def result(demand: pd.DataFrame):
-    return run_forecasting(demand, PARAMS)
+    return forecast(demand, PARAMS)
 
 
 def test_every_series_of_every_level_gets_a_forecast(result) -> None:
@@ -108,7 +119,9 @@ def test_every_series_of_every_level_gets_a_forecast(result) -> None:
 
 
 def test_build_series_sums_levels_and_starts_at_first_demand(demand: pd.DataFrame) -> None:
-    series = build_series(demand, levels=("total", "category", "category_region"))
+    series = build_series(
+        demand, ("total", "category", "category_region"), order_counts=orders_of(demand)
+    )
     assert set(series) == {k for k in EXPECTED_KEYS if not k.startswith("region")}
     assert series["total"]["y"].sum() == demand["orders"].sum()
     assert series["category=toys"]["y"].sum() == demand.query("category == 'toys'")["orders"].sum()
@@ -163,7 +176,7 @@ def test_forecasts_are_never_negative_even_when_the_trend_falls_through_zero() -
                 top_n_plots=0,
                 n_jobs=1,
             )
-            fc = run_forecasting(demand, params).forecasts
+            fc = forecast(demand, params).forecasts
             assert (fc["method"] == "prophet").all()
             assert (fc[["yhat", "yhat_lower", "yhat_upper"]] >= 0).all().all()
             assert (fc["yhat_lower"] <= fc["yhat"]).all() and (fc["yhat"] <= fc["yhat_upper"]).all()
@@ -187,8 +200,8 @@ def test_no_data_after_as_of_is_used(demand: pd.DataFrame) -> None:
     poisoned.loc[after, "orders"] *= 100
     truncated = demand[~after]
 
-    got = run_forecasting(poisoned, params, as_of=as_of.date())
-    want = run_forecasting(truncated, params)
+    got = forecast(poisoned, params, as_of=as_of.date())
+    want = forecast(truncated, params)
     pd.testing.assert_frame_equal(got.forecasts, want.forecasts)
     pd.testing.assert_frame_equal(got.backtests, want.backtests)
     assert got.forecasts["ds"].min() == (as_of + pd.Timedelta(days=1)).date()
@@ -197,16 +210,16 @@ def test_no_data_after_as_of_is_used(demand: pd.DataFrame) -> None:
 
 
 def test_same_seed_gives_identical_output_sequential_or_parallel(result, demand) -> None:
-    again = run_forecasting(demand, PARAMS)
+    again = forecast(demand, PARAMS)
     pd.testing.assert_frame_equal(result.forecasts, again.forecasts)
     pd.testing.assert_frame_equal(result.backtests, again.backtests)
 
-    parallel = run_forecasting(demand, ForecastParams(**{**PARAMS.__dict__, "n_jobs": 2}))
+    parallel = forecast(demand, ForecastParams(**{**PARAMS.__dict__, "n_jobs": 2}))
     assert parallel.run.metrics["workers"] == 2
     pd.testing.assert_frame_equal(result.forecasts, parallel.forecasts)
     pd.testing.assert_frame_equal(result.backtests, parallel.backtests)
 
-    reseeded = run_forecasting(demand, ForecastParams(**{**PARAMS.__dict__, "seed": 12}))
+    reseeded = forecast(demand, ForecastParams(**{**PARAMS.__dict__, "seed": 12}))
     prophet_rows = result.forecasts["method"] == "prophet"
     assert not np.allclose(
         result.forecasts.loc[prophet_rows, "yhat_upper"],
@@ -259,7 +272,7 @@ def test_progress_reports_every_fit(demand: pd.DataFrame) -> None:
         top_n_plots=0,
         n_jobs=1,
     )
-    run_forecasting(demand, params, progress=lambda done, total: calls.append((done, total)))
+    forecast(demand, params, progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (6, 6)  # 3 series x (forecast + 1 backtest cutoff)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
@@ -405,7 +418,7 @@ def test_prophet_intervals_are_calibrated_and_follow_the_noise() -> None:
             top_n_plots=0,
             n_jobs=1,
         )
-        result = run_forecasting(demand.iloc[:days], params)
+        result = forecast(demand.iloc[:days], params)
         fc = result.forecasts
         truth = demand["orders"].iloc[days:].to_numpy()
         coverage = ((truth >= fc["yhat_lower"]) & (truth <= fc["yhat_upper"])).mean()

@@ -40,6 +40,7 @@ C360 = dg.AssetKey(["marts", "customer_360"])
 HISTORY = dg.AssetKey(["marts", "customer_360_history"])
 LABELS = dg.AssetKey(["marts", "churn_labels"])
 DEMAND = dg.AssetKey(["marts", "daily_demand"])
+DAILY_ORDERS = dg.AssetKey(["marts", "daily_orders"])
 Metadata = dict[str, dg.MetadataValue]
 SKLEARN = {"scikit-learn", "duckdb"}
 PROPHET = {"prophet", "duckdb"}
@@ -343,12 +344,18 @@ class ForecastConfig(dg.Config):
         None, description="Rolling-origin cutoffs across the last year (unset: settings)"
     )
     country_holidays: str | None = Field(
-        None, description="Prophet's built-in holiday calendar (unset: settings)"
+        None,
+        description="Holidays of the total and category series: auto, a country code or none "
+        "(unset: settings)",
+    )
+    max_prophet_fits: int | None = Field(
+        None, description="Cap on Prophet fits; the rest: shares of their parent (unset: settings)"
     )
 
     def params(self, models: ModelsResource, seed: int) -> "ForecastParams":
         """Forecast parameters: this run's overrides over the settings."""
         from ml.forecast import ForecastParams
+        from ml.forecast.holidays import normalise_country
 
         levels = _or(self.levels, models.forecast_levels)
         return ForecastParams(
@@ -356,7 +363,14 @@ class ForecastConfig(dg.Config):
             metric=_or(self.metric, models.forecast_metric),
             horizon_days=_or(self.horizon_days, models.forecast_horizon_days),
             backtest_cutoffs=_or(self.backtest_cutoffs, models.forecast_backtest_cutoffs),
-            country_holidays=_or(self.country_holidays, models.forecast_country_holidays),
+            country_holidays=normalise_country(
+                _or(self.country_holidays, models.forecast_country_holidays)
+            ),
+            region_holidays={
+                region: normalise_country(country)
+                for region, country in models.forecast_region_countries.items()
+            },
+            max_prophet_fits=_or(self.max_prophet_fits, models.forecast_max_prophet_fits),
             seed=seed,
         )
 
@@ -365,14 +379,15 @@ class ForecastConfig(dg.Config):
     specs=[
         dg.AssetSpec(
             ["ml", "demand_forecasts"],
-            deps=[DEMAND],
+            deps=[DEMAND, DAILY_ORDERS],
             group_name="ml",
             kinds=PROPHET,
-            description="Prophet forecasts with 80% intervals per series",
+            description="Forecasts with 80% intervals per series: Prophet where history and "
+            "volume pay for it (capped), shares of the parent forecast for the sparse tail",
         ),
         dg.AssetSpec(
             ["ml", "forecast_backtests"],
-            deps=[DEMAND],
+            deps=[DEMAND, DAILY_ORDERS],
             group_name="ml",
             kinds=PROPHET,
             description="Rolling-origin MASE/sMAPE/coverage vs seasonal naive",
@@ -391,14 +406,17 @@ def demand_forecasting(
     from ml.plots import forecast as forecast_plots
 
     demand = read_frame(warehouse.path, "select * from marts.daily_demand")
+    order_counts = read_frame(warehouse.path, "select * from marts.daily_orders")
     params = config.params(models, warehouse.seed)
     as_of = date.fromisoformat(warehouse.as_of) if warehouse.as_of else None
 
     def progress(done: int, total: int) -> None:
-        if done == total or done % 25 == 0:
-            context.log.info(f"forecast fits: {done}/{total}")
+        if done == total or done % max(25, total // 20) == 0:
+            context.log.info(f"forecast: {done}/{total} (Prophet fits, then the share-based tail)")
 
-    result = run_forecasting(demand, params, as_of=as_of, progress=progress, run_at=_now())
+    result = run_forecasting(
+        demand, params, as_of=as_of, progress=progress, run_at=_now(), order_counts=order_counts
+    )
     fallbacks = result.flags[result.flags["method"] != "prophet"]
     yield from _write_back(
         warehouse,

@@ -16,6 +16,8 @@ def test_model_params_come_from_the_settings_unless_the_run_overrides_them() -> 
         forecast_levels="total, region",
         forecast_horizon_days=14,
         forecast_country_holidays="GB",
+        forecast_region_countries={"dach": "de", "online": "none"},
+        forecast_max_prophet_fits=50,
     )
     models = ModelsResource.from_settings(settings)
     warehouse = WarehouseResource.from_settings(settings)
@@ -27,6 +29,8 @@ def test_model_params_come_from_the_settings_unless_the_run_overrides_them() -> 
     fc = ForecastConfig().params(models, warehouse.seed)
     assert fc.levels == ("total", "region") and fc.horizon_days == 14
     assert fc.country_holidays == "GB" and fc.seed == 5
+    assert fc.region_holidays == {"dach": "DE", "online": None} and fc.max_prophet_fits == 50
+    assert ForecastConfig(country_holidays="none").params(models, 5).country_holidays is None
     override = ForecastConfig(levels="category", horizon_days=7).params(models, 5)
     assert override.levels == ("category",) and override.horizon_days == 7
 
