@@ -12,7 +12,9 @@ import duckdb
 from segmint import privacy
 from segmint.catalog import list_tables, table_columns
 from segmint.fs import fsync_dir, pid_alive
+from segmint.project import dbt_manifest
 from segmint.warehouse.connection import connect
+from segmint.warehouse.docs import comment_table, working_docs
 from segmint.warehouse.manifest import MANIFEST_TABLE
 
 # What analysts see: marts, model outputs and activation summaries (never raw, staging or
@@ -70,6 +72,10 @@ def _write_manifest(con: duckdb.DuckDBPyConnection, counts: dict[str, int], run_
         f"create table pub.{MANIFEST_TABLE} (table_name varchar, row_count bigint, "
         "run_id varchar, published_at timestamp)"
     )
+    con.execute(
+        f"comment on table pub.{MANIFEST_TABLE} is 'Rows per published table of this snapshot, "
+        "with the run that published it.'"
+    )
     now = datetime.now(UTC).replace(tzinfo=None)
     con.executemany(
         f"insert into pub.{MANIFEST_TABLE} values (?, ?, ?, ?)",
@@ -77,15 +83,20 @@ def _write_manifest(con: duckdb.DuckDBPyConnection, counts: dict[str, int], run_
     )
 
 
-def _fill(con: duckdb.DuckDBPyConnection, tmp: Path, schemas: tuple[str, ...], run_id: str):
-    """Write every published table and the manifest into the file `tmp`; rows per table."""
+def _fill(
+    con: duckdb.DuckDBPyConnection, tmp: Path, schemas: tuple[str, ...], run_id: str, dbt: Path
+):
+    """Write every published table and the manifest into the file `tmp`; rows per table.
+    `dbt` is the warehouse's dbt manifest (column descriptions passed through models)."""
     privacy.prepare(con)
     erased = privacy.ledger_has_rows(con)
     counts: dict[str, int] = {}
+    docs = working_docs(con, schemas, dbt)  # dbt's persisted comments, the tables.yml files
     con.execute(f"attach '{tmp}' as pub")
     try:
         for schema, table in list_tables(con, schemas):
             counts[f"{schema}.{table}"] = _copy_table(con, schema, table, erased)
+            comment_table(con, docs, "pub", schema, table)
         _write_manifest(con, counts, run_id)
         con.execute("checkpoint pub")
     finally:
@@ -117,7 +128,7 @@ def publish(
         with contextlib.ExitStack() as stack:
             if con is None:
                 con = stack.enter_context(connect(warehouse))
-            counts = _fill(con, tmp, schemas, run_id)
+            counts = _fill(con, tmp, schemas, run_id, dbt_manifest(Path(warehouse)))
         fsync_dir(tmp)
         os.replace(tmp, published)
         fsync_dir(published.parent)

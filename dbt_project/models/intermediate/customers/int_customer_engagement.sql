@@ -130,8 +130,10 @@ select
     email_sends_90d,
     email_opens_90d,
     email_clicks_90d,
-    {{ safe_divide('email_opens_90d', 'email_sends_90d') }} as email_open_rate,
-    {{ safe_divide('email_clicks_90d', 'email_sends_90d') }} as email_click_rate,
+    -- A share of sends: at most one open (click) per send, so opens of e-mails sent before
+    -- the window, or repeat opens an ESP reports per open, never push the rate above 1.
+    {{ safe_divide('least(email_opens_90d, email_sends_90d)', 'email_sends_90d') }} as email_open_rate,
+    {{ safe_divide('least(email_clicks_90d, email_sends_90d)', 'email_sends_90d') }} as email_click_rate,
 
     -- trend
     {{ safe_divide('sessions_30d', 'sessions_prev_30d') }} as engagement_trend
