@@ -316,8 +316,7 @@ def _printer(label: str):
     return progress
 
 
-def main() -> None:
-    """Run the benchmark and write benchmarks/results/forecast.json."""
+def _arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--warehouse", type=Path)
     ap.add_argument("--landing", type=Path)
@@ -328,46 +327,35 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--skip-sweep", action="store_true")
-    args = ap.parse_args()
-    import prophet  # noqa: F401  (import first: it resets the 'prophet' logger level)
+    return ap.parse_args()
 
-    logging.getLogger("cmdstanpy").disabled = True
-    logging.getLogger("prophet").setLevel(logging.ERROR)
 
-    t0 = time.perf_counter()
+def _load_demand(args: argparse.Namespace) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """(source description, daily demand, daily distinct order counts)."""
     if args.warehouse:
         source = {"warehouse": str(args.warehouse)}
-        demand = daily_demand_from_warehouse(args.warehouse)
-        counts = daily_orders_from_warehouse(args.warehouse)
-    else:
-        landing = args.landing
-        if landing is None:
-            from segmint.sample import generate
+        return (
+            source,
+            daily_demand_from_warehouse(args.warehouse),
+            daily_orders_from_warehouse(args.warehouse),
+        )
+    landing = args.landing
+    if landing is None:
+        from segmint.sample import generate
 
-            landing = Path(tempfile.mkdtemp(prefix="bench_forecast_")) / "landing"
-            generate(landing, customers=args.customers, days=args.days, seed=args.seed)
-        source = {
-            "landing": str(landing),
-            "customers": None if args.landing else args.customers,
-            "days": None if args.landing else args.days,
-        }
-        demand = daily_demand_from_landing(landing)
-        counts = daily_orders_from_landing(landing)
-    print(f"daily_demand: {len(demand)} rows in {time.perf_counter() - t0:.1f}s", flush=True)
-
-    params = ForecastParams(n_jobs=args.jobs, seed=args.seed)
-    report: dict[str, Any] = {
-        "source": source,
-        "machine": _machine(),
-        "daily_demand_rows": len(demand),
-        "dates": [str(demand["demand_date"].min()), str(demand["demand_date"].max())],
-        "n_categories": int(demand["category"].nunique()),
-        "n_regions": int(demand["store_region"].nunique()),
-        "params": params.to_json_dict(),
+        landing = Path(tempfile.mkdtemp(prefix="bench_forecast_")) / "landing"
+        generate(landing, customers=args.customers, days=args.days, seed=args.seed)
+    source = {
+        "landing": str(landing),
+        "customers": None if args.landing else args.customers,
+        "days": None if args.landing else args.days,
     }
+    return source, daily_demand_from_landing(landing), daily_orders_from_landing(landing)
 
-    # 1. Accuracy: the full run (forecasts + rolling-origin backtests), in parallel.
-    report["load_before_run"] = _load()
+
+def _accuracy(demand: pd.DataFrame, counts: pd.DataFrame, params: ForecastParams) -> dict[str, Any]:
+    """The full run (forecasts + rolling-origin backtests), in parallel."""
+    report: dict[str, Any] = {"load_before_run": _load()}
     t = time.perf_counter()
     result = run_forecasting(
         demand, params, progress=_printer("run_forecasting"), order_counts=counts
@@ -395,18 +383,21 @@ def main() -> None:
     report["total_coverage_uncalibrated"] = {
         str(r.cutoff): round(float(r.coverage), 4) for r in raw.itertuples()
     }
-    report["by_level"] = result.run.metrics["by_level"]
+    metrics = result.run.metrics
+    report["by_level"] = metrics["by_level"]
     report["baseline_by_level"] = result.run.baseline_metrics["seasonal_naive"]["by_level"]
-    report["win_rate_vs_seasonal_naive"] = result.run.metrics["win_rate_vs_seasonal_naive"]
-    report["methods"] = result.run.metrics["methods"]
-    report["n_series"] = result.run.metrics["n_series"]
-    report["n_fits_with_backtests"] = result.run.metrics["n_fits"]
+    for key in ("win_rate_vs_seasonal_naive", "methods", "n_series"):
+        report[key] = metrics[key]
+    report["n_fits_with_backtests"] = metrics["n_fits"]
     print(json.dumps(report["total_summary"], indent=1), flush=True)
+    return report
 
-    # 2. Speed: the forecast step over all series, parallel vs plain sequential loop. The
-    # machine may be shared: repeat interleaved (rotating the order), record the load with
-    # every sample, and report wall-clock ratios (min and median) next to CPU-second ratios.
-    series = build_series(demand, params.levels, params.metric, order_counts=counts)
+
+def _speed_samples(
+    series: dict[str, pd.DataFrame], params: ForecastParams, repeats: int
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """Interleaved samples (rotating the order) of the plain loop, the same code on one
+    process and the pool; and the one-off cost of starting the pool's forkserver."""
     runs = {
         "plain": lambda: plain_sequential_loop(series, params) and None,
         "same_code_1": lambda: _parallel_step(series, replace(params, n_jobs=1)),
@@ -416,22 +407,29 @@ def main() -> None:
     # samples, but report what that one-off costs.
     first_pool = _timed(lambda: _parallel_step(dict(list(series.items())[:2]), params))
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in runs}
-    for i in range(args.repeats):
+    for i in range(repeats):
         names = list(runs)
         for name in names[i % 3 :] + names[: i % 3]:
             samples[name].append(_timed(runs[name]))
         print(f"  speed samples: {samples}", flush=True)
-    plain_fits = sum(len(f) >= params.min_history_days for f in series.values())
+    return samples, first_pool
+
+
+def _speed(series: dict[str, pd.DataFrame], params: ForecastParams, repeats: int) -> dict:
+    """The forecast step over all series, parallel vs plain sequential loop. The machine may
+    be shared: repeat interleaved, record the load with every sample, and report wall-clock
+    ratios (min and median) next to CPU-second ratios."""
+    samples, first_pool = _speed_samples(series, params, repeats)
     wall = {k: [v["wall"] for v in vals] for k, vals in samples.items()}
     cpu = {k: _median([v["cpu"] for v in vals]) for k, vals in samples.items()}
     busiest = _median([v["busiest_worker_cpu"] for v in samples["parallel"]])
     startup = _median([v["startup"] for v in samples["parallel"]])
     loads = [v["load1_before"] for vals in samples.values() for v in vals]
-    report["speed"] = {
+    return {
         "series": len(series),
-        "prophet_fits": plain_fits,
+        "prophet_fits": sum(len(f) >= params.min_history_days for f in series.values()),
         "workers": params.workers,
-        "repeats": args.repeats,
+        "repeats": repeats,
         "load1_during_samples": [min(loads), max(loads)],
         "samples": samples,
         "parallel_seconds": min(wall["parallel"]),
@@ -457,15 +455,38 @@ def main() -> None:
         "seasonalities/holidays/transform, fit, predict(make_future_dataframe) = history + "
         "horizon; one process",
     }
-    print(json.dumps({k: v for k, v in report["speed"].items() if k != "samples"}), flush=True)
 
-    # 3. uncertainty_samples: predict time and coverage on the total series.
-    if not args.skip_sweep:
+
+def main() -> None:
+    """Run the benchmark and write benchmarks/results/forecast.json."""
+    args = _arguments()
+    import prophet  # noqa: F401  (import first: it resets the 'prophet' logger level)
+
+    logging.getLogger("cmdstanpy").disabled = True
+    logging.getLogger("prophet").setLevel(logging.ERROR)
+
+    t0 = time.perf_counter()
+    source, demand, counts = _load_demand(args)
+    print(f"daily_demand: {len(demand)} rows in {time.perf_counter() - t0:.1f}s", flush=True)
+    params = ForecastParams(n_jobs=args.jobs, seed=args.seed)
+    report: dict[str, Any] = {
+        "source": source,
+        "machine": _machine(),
+        "daily_demand_rows": len(demand),
+        "dates": [str(demand["demand_date"].min()), str(demand["demand_date"].max())],
+        "n_categories": int(demand["category"].nunique()),
+        "n_regions": int(demand["store_region"].nunique()),
+        "params": params.to_json_dict(),
+    }
+    report.update(_accuracy(demand, counts, params))
+    series = build_series(demand, params.levels, params.metric, order_counts=counts)
+    report["speed"] = _speed(series, params, args.repeats)
+    print(json.dumps({k: v for k, v in report["speed"].items() if k != "samples"}), flush=True)
+    if not args.skip_sweep:  # uncertainty_samples: predict time and coverage on the total
         end = pd.Timestamp(demand["demand_date"].max())
         report["uncertainty_sweep"] = uncertainty_sweep(
             series["total"], params, end, [50, 100, 200, 500, 1000]
         )
-
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str))
     print(f"wrote {args.out}")

@@ -29,6 +29,7 @@ from great_expectations.data_context.types.base import (
 from expectations import SUITES
 from expectations.common import Severity, SuiteContext, severity_of
 from expectations.gx_duckdb import DuckDBDatasource, connection_string, engine_kwargs
+from expectations.wording import label, observed_text
 from segmint.privacy import PII_COLUMNS
 
 # Rows of a failed row-query kept in its failure details.
@@ -391,7 +392,7 @@ def _outcome(
                 if isinstance(value, dict) and value.get("raised_exception"):
                     details["exception"] = value.get("exception_message")
                     break
-        failed.append(FailedExpectation(_label(config), severity_of(config), details))
+        failed.append(FailedExpectation(label(config), severity_of(config), details))
     failed.sort(key=lambda f: (f.severity is not Severity.ERROR, f.expectation))
     stats = dict(result.statistics)
     evaluated = int(stats.get("evaluated_expectations", len(result.results)))
@@ -437,56 +438,6 @@ def _missing_table(table: str, started: float) -> ValidationOutcome:
             "duration_s": round(time.perf_counter() - started, 3),
         },
     )
-
-
-def _label(config: Any) -> str:
-    """Readable name of an expectation: type, main arguments and reason."""
-    kwargs = config.kwargs or {}
-    target = kwargs.get("column") or kwargs.get("column_list") or kwargs.get("column_set")
-    why = (config.meta or {}).get("why") or config.description
-    head = config.type if target is None else f"{config.type}({_fmt(target)})"
-    return f"{head}: {why}" if why else head
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
-def _percent(value: Any) -> str:
-    return f"{float(value):.3g}%"
-
-
-def observed_text(details: dict[str, Any]) -> str:
-    """What a failed expectation observed, in words, from GX's result details."""
-    if "exception" in details:
-        return f"an error: {details['exception']}"
-    rows = (
-        (details.get("details") or {}).get("unexpected_rows")
-        if isinstance(details.get("details"), dict)
-        else None
-    )
-    if rows:
-        first = rows[0]
-        if isinstance(first, dict) and {"observed_rows", "total_rows"} <= set(first):
-            return (
-                f"{_percent(first['observed_percent'])} of rows "
-                f"({first['observed_rows']:,} of {first['total_rows']:,})"
-            )
-        shown = "; ".join(json.dumps(r, default=str) for r in rows[:3])
-        more = f" (+{len(rows) - 3} more)" if len(rows) > 3 else ""
-        return f"{len(rows)} row(s): {shown[:240]}{more}"
-    if "unexpected_percent" in details and details.get("unexpected_count") is not None:
-        sample = details.get("partial_unexpected_list") or []
-        example = f", e.g. {', '.join(str(v) for v in sample[:3])}" if sample else ""
-        return (
-            f"{_percent(details['unexpected_percent'])} of values "
-            f"({details['unexpected_count']:,} of {details.get('element_count', 0):,}){example}"
-        )
-    if "observed_value" in details:
-        return str(details["observed_value"])[:240]
-    return json.dumps(details, default=str)[:240]
 
 
 def _jsonable(value: Any) -> Any:
