@@ -76,6 +76,13 @@ def generate(
             help="Customers' currencies with weights, e.g. EUR=0.7,GBP=0.3 (default: by country)"
         ),
     ] = None,
+    departments: Annotated[
+        int | None,
+        typer.Option(help="Label the catalogue in this many departments (a grocery: e.g. 32)"),
+    ] = None,
+    basket_scale: Annotated[
+        float, typer.Option(help="Multiply the extra lines per order (bigger baskets, e.g. 4)")
+    ] = 1.0,
 ) -> None:
     """Write realistic sample raw data (the contract tables) to a landing folder."""
     from segmint.sample import generate as run_generate
@@ -86,6 +93,10 @@ def generate(
         raise SegmintError("--customers and --days must be positive")
     if not 0.0 <= dirt_rate <= 1.0:
         raise SegmintError(f"--dirt-rate {dirt_rate} is not a share: give 0 to 1")
+    if departments is not None and departments < 1:
+        raise SegmintError("--departments must be 1 or more")
+    if not 0.0 < basket_scale <= 50.0:
+        raise SegmintError("--basket-scale must be above 0 and at most 50")
     weights = _currency_weights(currencies) if currencies else None
     with progress_bar() as progress:
         counts = run_generate(
@@ -97,6 +108,8 @@ def generate(
             dirt_rate=dirt_rate,
             progress=_progress_callback(progress),
             currencies=weights,
+            departments=departments,
+            basket_scale=basket_scale,
         )
     table = Table("table", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():

@@ -70,14 +70,31 @@ def pick_products(
     return np.minimum(np.searchsorted(prods.pick_key, u, side="right"), prods.price.size - 1)
 
 
-def products_table(prods: Products) -> pa.Table:
-    """The products table in contract column order."""
+def department_labels(prods: Products, departments: int) -> list[str]:
+    """Category label per product when the shop has `departments` departments (a grocery's
+    dairy, bakery, ...): each category splits into about departments / categories parts,
+    named `<category>_<k>`, products spread over them whatever their price tier."""
+    per = max(1, round(departments / len(CATEGORIES)))
+    labels = []
+    seen = np.zeros(len(CATEGORIES), dtype=np.int64)
+    for c in prods.category:
+        labels.append(f"{CATEGORIES[c]}_{seen[c] % per + 1}" if per > 1 else CATEGORIES[c])
+        seen[c] += 1
+    return labels
+
+
+def products_table(prods: Products, departments: int | None = None) -> pa.Table:
+    """The products table in contract column order (`departments`: see department_labels)."""
     n = prods.price.size
+    if departments:
+        category = pa.array(department_labels(prods, departments))
+    else:
+        category = pa.array(CATEGORIES).take(pa.array(prods.category))
     return pa.table(
         {
             "product_id": ids("P", np.arange(1, n + 1), 5),
             "name": pa.array(prods.name),
-            "category": pa.array(CATEGORIES).take(pa.array(prods.category)),
+            "category": category,
             "brand": pa.array(prods.brand),
             "unit_price": pa.array(prods.price / 100.0),
             "unit_cost": pa.array(prods.cost / 100.0),

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -189,13 +189,22 @@ def generate(
     progress: Progress | None = None,
     workers: int | None = None,
     currencies: Mapping[str, float] | None = None,
+    departments: int | None = None,
+    basket_scale: float = 1.0,
 ) -> dict[str, int]:
     """Write the raw tables to <out>/<table>/<table>_<NNN>.<ext>; returns rows per table.
 
     `currencies` (weights by ISO code, e.g. {"EUR": 0.7, "GBP": 0.3}) draws each customer's
     currency from them; by default customers pay in their country's currency. fx_rates holds
     the rates to EUR (the base currency) of every other currency used.
+    `departments` (e.g. 32) labels the catalogue in that many departments instead of its ten
+    categories, and `basket_scale` multiplies every customer's extra lines per order: with
+    both, a grocery-like shop whose baskets span several departments.
     """
+    if departments is not None and departments < 1:
+        raise ValueError("departments must be >= 1")
+    if not 0.0 < basket_scale <= 50.0:
+        raise ValueError("basket_scale must be above 0 and at most 50")
     weights = check_currencies(currencies)
     if customers < 1:
         raise ValueError("customers must be >= 1")
@@ -218,9 +227,13 @@ def generate(
     prods = build_products(seed)
     pop, profiles, rng = build_population(seed, customers, cal, end_date)
     pop = assign_currencies(pop, seed, weights)
+    if basket_scale != 1.0:
+        pop = replace(pop, basket=pop.basket * basket_scale)
     cust_table, updates = customers_table(rng, pop, profiles)
     counts = {name: 0 for name in TABLES}
-    counts["products"] = write_file(products_table(prods), file_path(out, "products", 0, fmt), fmt)
+    counts["products"] = write_file(
+        products_table(prods, departments), file_path(out, "products", 0, fmt), fmt
+    )
     crng = stream(seed, 4)
     cust_table = dirty("customers", cust_table, crng, dirt_rate, fmt)
     counts["customers"] = write_file(cust_table, file_path(out, "customers", 0, fmt), fmt)

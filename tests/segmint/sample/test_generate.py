@@ -411,3 +411,24 @@ def test_end_date_is_fixed_and_moves_the_window(tmp_path: Path) -> None:
         "select min(ordered_at::timestamp), max(ordered_at::timestamp) from orders"
     ).fetchone()  # noqa: E501
     assert first.date() >= date(2025, 1, 2) and last.date() <= date(2025, 1, 31)
+
+
+def test_departments_and_basket_scale_make_a_grocery_like_shop(tmp_path: Path) -> None:
+    """`--departments 32 --basket-scale 4`: a catalogue in ~30 departments and baskets that
+    span several of them (the shape that counted a basket once per category)."""
+    con = duckdb.connect()
+    spans = {}
+    for name, extra in (("plain", {}), ("grocery", {"departments": 32, "basket_scale": 4.0})):
+        out = tmp_path / name
+        gen.generate(out, customers=150, days=120, seed=3, dirt_rate=0.0, workers=1, **extra)
+        products = f"read_csv('{out}/products/*.csv')"
+        items = f"read_csv('{out}/order_items/*.csv')"
+        (n_categories,) = con.execute(f"select count(distinct category) from {products}").fetchone()
+        (span,) = con.execute(
+            f"select avg(n) from (select order_id, count(distinct category) n from {items} "
+            f"join {products} using (product_id) group by order_id)"
+        ).fetchone()
+        spans[name] = (n_categories, span)
+    assert spans["plain"][0] == 10
+    assert spans["grocery"][0] == 30
+    assert spans["grocery"][1] > 2.0 > spans["plain"][1]
