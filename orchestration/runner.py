@@ -474,7 +474,10 @@ def dagster_dev(
     proc = subprocess.Popen(cmd, env=ui_environment(settings), start_new_session=True)
 
     def on_signal(signum: int, _frame: Any) -> None:
-        stop_group(proc)
+        # Only signal here: this handler may interrupt proc.wait(), which holds the Popen's
+        # wait lock, so waiting for the children happens in `finally`, after it unwound.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         raise SystemExit(128 + signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
