@@ -71,6 +71,19 @@ purchases as (
 
 ),
 
+customer_orders as (
+
+    select
+        cutoffs.cutoff_date,
+        lines.customer_id,
+        count(distinct lines.order_id) as customer_orders
+    from lines
+    inner join cutoffs on lines.order_date <= cutoffs.cutoff_date
+    where lines.status = 'completed'
+    group by cutoffs.cutoff_date, lines.customer_id
+
+),
+
 browsing as (
 
     select
@@ -128,6 +141,7 @@ select
     products.brand,
 
     -- purchases
+    cast(coalesce(customer_orders.customer_orders, 0) as {{ dbt.type_bigint() }}) as customer_orders,
     cast(combined.purchase_orders as {{ dbt.type_bigint() }}) as purchase_orders,
     cast(combined.purchase_orders_90d as {{ dbt.type_bigint() }}) as purchase_orders_90d,
     cast(combined.units as {{ dbt.type_bigint() }}) as units,
@@ -156,3 +170,6 @@ select
 from combined
 inner join cutoffs on combined.cutoff_date = cutoffs.cutoff_date
 left join products on combined.product_id = products.product_id
+left join customer_orders
+    on combined.cutoff_date = customer_orders.cutoff_date
+    and combined.customer_id = customer_orders.customer_id
