@@ -39,6 +39,7 @@ def build_warehouse(workdir: Path, customers: int, days: int, seed: int) -> Path
     """Generate landing files, ingest them and build the marts the recommender reads."""
     from dbt.cli.main import dbtRunner
 
+    workdir = workdir.resolve()  # dbt reads relative target paths from the project folder
     from segmint.ingest import ingest
     from segmint.sample import generate
 

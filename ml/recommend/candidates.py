@@ -18,12 +18,12 @@ GLOBAL_WORDS = "popular across the shop lately"
 
 
 def buy_again(snap: Snapshot, params: RecommendParams) -> pd.DataFrame:
-    """Products the customer bought (never returned), still on sale, scored by how due they
-    are: P(rebuy) x (1 - exp(-(days since + horizon) / interval)) (a purchase every
-    `interval` days, due after the time already waited), fading once several intervals have
-    passed. P(rebuy) = (orders - 1 + product repeat rate) / orders. The interval is the
-    customer's own, else the product's median over the customers who rebought it; products
-    nobody rebuys are not candidates."""
+    """Products the customer bought (never returned), still on sale, scored by the chance
+    of a purchase within the horizon: 1 - exp(-horizon x rate), rate = (orders - 1 + the
+    product's repeat rate) / max(days since the first purchase, interval), fading once
+    several intervals have passed without one. The interval is the customer's own, else the
+    product's median over the customers who rebought it; products nobody rebuys are not
+    candidates."""
     rows = snap.rows
     prods = snap.products
     mine = rows[(rows["purchase_orders"] > 0) & (rows["returned_orders"] == 0)]
@@ -35,15 +35,17 @@ def buy_again(snap: Snapshot, params: RecommendParams) -> pd.DataFrame:
     mine, interval, own_ok = mine[ok], interval[ok], np.isfinite(own[ok]) & (own[ok] > 0)
     n = mine["purchase_orders"].to_numpy(dtype=float)
     rate = prods["repeat_rate"].fillna(0).to_numpy()[mine["prod_ix"].to_numpy()]
-    p_rebuy = (n - 1 + rate) / n
     since = mine["days_since_last_purchase"].to_numpy(dtype=float)
-    due = 1.0 - np.exp(-(since + params.eval_days) / interval)
+    first = pd.to_datetime(mine["first_purchase_date"])
+    known = (snap.cutoff - first).dt.days.to_numpy(dtype=float)
+    per_day = (n - 1 + rate) / np.maximum(known, interval)
+    due = 1.0 - np.exp(-params.eval_days * per_day)
     fade = np.exp(-np.maximum(0.0, since / interval - 3.0) / 3.0)
     out = pd.DataFrame(
         {
             "cust_ix": mine["cust_ix"].to_numpy(),
             "prod_ix": mine["prod_ix"].to_numpy(),
-            "score": p_rebuy * due * fade,
+            "score": due * fade,
         }
     )
     days = pd.Series(np.round(interval).astype(int).astype(str))

@@ -32,7 +32,7 @@ def score_all(snap: Snapshot, groups: pd.DataFrame, params: RecommendParams) -> 
     warm_ix = snap.customers.get_indexer(warm)
     disc = collaborative.discover(col, warm_ix, snap.on_sale, params)
     disc["reason"] = _discover_reasons(col, snap, disc)
-    disc["score"] = disc["score"] * params.discover_scale
+    disc["score"] = disc["score"] * params.discover_scale * novelty(snap)[disc["cust_ix"]]
     disc["kind"] = "discover"
     again = candidates.buy_again(snap, params)
     again = again[np.isin(again["cust_ix"], warm_ix)].assign(kind="buy_again")
@@ -41,7 +41,7 @@ def score_all(snap: Snapshot, groups: pd.DataFrame, params: RecommendParams) -> 
     pop = candidates.popular(snap, groups, ids, params)
     pop["reason"] = _popular_reasons(pop, groups)
     pop["kind"] = "popular"
-    final = _merge(blend.drop(columns="cust_ix"), pop.drop(columns="driver"), params.k)
+    final = _merge(blend.drop(columns="cust_ix"), pop.drop(columns="driver"), params)
     final["product_id"] = snap.products["product_id"].to_numpy()[final["prod_ix"].to_numpy()]
     discover_only = pd.concat(
         [
@@ -57,6 +57,21 @@ def score_all(snap: Snapshot, groups: pd.DataFrame, params: RecommendParams) -> 
     return Scored(final[columns], discover_only[["customer_id", "rank", "product_id"]], cold)
 
 
+def novelty(snap: Snapshot) -> np.ndarray:
+    """Per customer: the share of the products they bought in the last 90 days that were
+    new to them (first bought then); the shop's share for customers without such purchases.
+    It puts a discover score on the scale of a buy-again probability: a customer who keeps
+    to their staples gets few new products, an explorer many."""
+    rows = snap.rows[snap.rows["purchase_orders_90d"] > 0]
+    first = pd.to_datetime(rows["first_purchase_date"])
+    new = (first > snap.cutoff - pd.Timedelta(days=90)).to_numpy()
+    n = len(snap.customers)
+    recent = np.bincount(rows["cust_ix"], minlength=n).astype(float)
+    fresh = np.bincount(rows["cust_ix"], weights=new, minlength=n)
+    shop = fresh.sum() / recent.sum() if recent.sum() else 1.0
+    return np.where(recent > 0, fresh / np.maximum(recent, 1.0), shop)
+
+
 def _ranked(frame: pd.DataFrame, k: int, tier: pd.Series | None = None) -> pd.DataFrame:
     """Best first per customer (tier, then score, then product), at most k, rank 1..k."""
     frame = frame.assign(_tier=0 if tier is None else tier)
@@ -69,11 +84,22 @@ def _ranked(frame: pd.DataFrame, k: int, tier: pd.Series | None = None) -> pd.Da
     return frame
 
 
-def _merge(blend: pd.DataFrame, pop: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The blend first (buy-again and discover by score), popular to fill up to k."""
+def _merge(blend: pd.DataFrame, pop: pd.DataFrame, params: RecommendParams) -> pd.DataFrame:
+    """Buy-again first (the strongest signal) but leaving `discover_slots` to discover, then
+    discover, then the remaining buy-again, then popular to fill up to k (each by score)."""
     both = pd.concat([blend, pop], ignore_index=True)
-    tier = pd.Series(np.r_[np.zeros(len(blend)), np.ones(len(pop))], index=both.index)
-    return _ranked(both, k, tier)
+    kind = both["kind"].to_numpy()
+    again_rank = (
+        both[kind == "buy_again"]
+        .sort_values("score", ascending=False)
+        .groupby("customer_id")
+        .cumcount()
+    )
+    tier = np.select([kind == "discover", kind == "popular"], [1, 3], 0).astype(float)
+    tier = pd.Series(tier, index=both.index)
+    late = again_rank.index[again_rank.to_numpy() >= params.k - params.discover_slots]
+    tier.loc[late] = 2
+    return _ranked(both, params.k, tier)
 
 
 def _discover_reasons(

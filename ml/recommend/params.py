@@ -34,8 +34,11 @@ class RecommendParams:
     # discover blend: collaborative (ALS) vs content (the customer's categories and brands)
     collaborative_weight: float = 0.7
     content_weight: float = 0.3
-    # a discover suggestion's score relative to a buy-again probability of 1
-    discover_scale: float = 0.5
+    # a discover score = blend (0..1) x the customer's share of new products among their
+    # recent purchases (compose.novelty) x this
+    discover_scale: float = 1.0
+    # slots of a list kept for discover when a customer has more buy-again candidates
+    discover_slots: int = 2
     # cold start: weight of the popularity among the customer's segment, country, channel
     group_weights: tuple[float, float, float, float] = (0.4, 0.3, 0.2, 0.1)  # + global
     seed: int = 42
