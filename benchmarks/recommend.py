@@ -104,9 +104,9 @@ def main() -> None:
     from ml.recommend import RecommendParams, recommend
 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    t = time.perf_counter()
+    t, cpu0 = time.perf_counter(), time.process_time()
     result = recommend(interactions, groups, RecommendParams(seed=args.seed))
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu0
     peak_extra_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
     metrics = dict(result.run.metrics)
     evaluation = result.evaluation.set_index("method")
@@ -123,7 +123,10 @@ def main() -> None:
     print(
         f"discover / popularity discover p@10 = {blend['discover_precision_at_k'] / pop_disc:.2f}"
     )
-    print(f"recommendation step: {wall:.1f}s wall, {peak_extra_mb:.0f} MB extra peak RSS")
+    print(
+        f"recommendation step: {wall:.1f}s wall, {cpu:.1f}s CPU, "
+        f"{peak_extra_mb:.0f} MB extra peak RSS, load average {os.getloadavg()[0]:.1f}"
+    )
     print(json.dumps(checks, indent=1))
     out = {
         "data": {
@@ -136,7 +139,12 @@ def main() -> None:
         "metrics": _round(metrics),
         "targets": TARGETS,
         "checks": checks,
-        "timing": {"recommend_wall_s": round(wall, 2), "peak_extra_rss_mb": round(peak_extra_mb)},
+        "timing": {
+            "recommend_wall_s": round(wall, 2),
+            "recommend_cpu_s": round(cpu, 2),
+            "peak_extra_rss_mb": round(peak_extra_mb),
+            "load_average_1m": round(os.getloadavg()[0], 1),
+        },
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
