@@ -74,6 +74,16 @@ class Settings(BaseSettings):
         description="Cap on Prophet fits per run (production + backtests; unset: no cap); "
         "series beyond it forecast as shares of their parent",
     )
+    recommend_k: int = Field(
+        10, description="Product suggestions per customer (ml.recommendations)"
+    )
+    recommend_stale_days: int = Field(
+        60, description="Products not sold in this many days are never recommended"
+    )
+    recommend_factors: int = Field(32, description="Latent factors of the ALS model")
+    recommend_cold_start_orders: int = Field(
+        1, description="Customers with at most this many orders get popular suggestions"
+    )
     owners: str = Field(
         "team:data", description="Owners of every Dagster asset (comma list: team:x or emails)"
     )

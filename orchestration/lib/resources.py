@@ -90,7 +90,8 @@ def dbt_vars(churn_horizon_days: int, as_of: str | None, base_currency: str) -> 
 
 
 class ModelsResource(dg.ConfigurableResource):
-    """Segment search range and the forecast's levels, metric, horizon, backtests, holidays.
+    """Segment search range, the forecast's levels, metric, horizon, backtests, holidays, and
+    the recommender's list length, stale window, factors and cold-start threshold.
 
     Seed, as-of date and churn horizon live on WarehouseResource: dbt reads them too.
     """
@@ -105,6 +106,10 @@ class ModelsResource(dg.ConfigurableResource):
     forecast_country_holidays: str
     forecast_region_countries: dict[str, str]
     forecast_max_prophet_fits: int | None
+    recommend_k: int = 10
+    recommend_stale_days: int = 60
+    recommend_factors: int = 32
+    recommend_cold_start_orders: int = 1
 
     @classmethod
     def from_settings(cls, s: Settings) -> ModelsResource:
@@ -120,4 +125,8 @@ class ModelsResource(dg.ConfigurableResource):
             forecast_country_holidays=s.forecast_country_holidays,
             forecast_region_countries=dict(s.forecast_region_countries),
             forecast_max_prophet_fits=s.forecast_max_prophet_fits,
+            recommend_k=s.recommend_k,
+            recommend_stale_days=s.recommend_stale_days,
+            recommend_factors=s.recommend_factors,
+            recommend_cold_start_orders=s.recommend_cold_start_orders,
         )

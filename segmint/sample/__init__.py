@@ -8,7 +8,8 @@ the end, so churn is visible in the data before it happens. Orders follow weekly
 seasonality, holiday peaks, promotions and a mild trend. The same seed gives the same bytes.
 
 The rooms, in the order the data is made: reference and params (the shop and its customer
-types), calendar (demand over time), catalogue (products), population (customers' latent
+types), calendar (demand over time), catalogue (products), affinity (tastes, staples, complements,
+product lives), population (customers' latent
 parameters) and contacts (the customers table), orders, events, dirt (deliberate contract
 breaks), writing (files, block by block; `generate`).
 """

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from segmint.contract import EVENT_TYPES
+from segmint.sample.affinity import Tastes
 from segmint.sample.calendar import DAY, Calendar, day_ts
-from segmint.sample.catalogue import Products, pick_products
 from segmint.sample.draws import cum_rows, intensity_draws, pick, ragged_arange
 from segmint.sample.orders import Orders
 from segmint.sample.params import BOUNCE_P, HOURS_ONLINE, POST_CHURN_SESSIONS, RESEARCH_P
@@ -154,7 +154,7 @@ def _sessions(rng: np.random.Generator, cal: Calendar, pop: Population, od: Orde
 
 
 def _funnel(
-    rng: np.random.Generator, pop: Population, prods: Products, od: Orders, ss: _Sessions
+    rng: np.random.Generator, pop: Population, tastes: Tastes, od: Orders, ss: _Sessions
 ) -> list[tuple]:
     """The events of every session in funnel order (blocks for _expand_sessions)."""
     sess_cust, app, kind = ss.cust, ss.app, ss.kind
@@ -162,9 +162,11 @@ def _funnel(
     sid = np.arange(S)
     blocks = []
 
-    def rand_products(cust: np.ndarray) -> np.ndarray:
+    def rand_products(s: np.ndarray) -> np.ndarray:
+        cust = sess_cust[s]
         cat = pick(rng.random(cust.size), pop.cat_cum[cust])
-        return pick_products(rng, prods, cat, pop.premium[cust])
+        day = tastes.session_day(ss.anchor[s])
+        return tastes.pick(rng, cust, cat, pop.premium[cust], day)
 
     def queries(cust: np.ndarray) -> np.ndarray:
         cat = pick(rng.random(cust.size), pop.cat_cum[cust])
@@ -212,15 +214,15 @@ def _funnel(
         views,
         "product_view",
         4,
-        lambda s: rand_products(sess_cust[s]),
+        rand_products,
         lambda s: P_PVIEW + rng.integers(0, 3, s.size),
     )
     # browse carts (no purchase)
     bb = sid[is_b & ~bounce]
     cart = rng.random(bb.size) < pop.cart_p[sess_cust[bb]]
-    add(bb[cart], None, "add_to_cart", 5, lambda s: rand_products(sess_cust[s]), P_CART)
+    add(bb[cart], None, "add_to_cart", 5, rand_products, P_CART)
     removed = bb[cart][rng.random(int(cart.sum())) < 0.35]
-    add(removed, None, "remove_from_cart", 6, lambda s: rand_products(sess_cust[s]), P_NONE)
+    add(removed, None, "remove_from_cart", 6, rand_products, P_NONE)
     # purchase funnel: view and add each order line, checkout, purchase
     line_sess = ss.n_browse + np.searchsorted(ss.online, od.line_order)
     line_online = np.isin(od.line_order, ss.online)
@@ -236,10 +238,10 @@ def _funnel(
 
 
 def _session_events(
-    rng: np.random.Generator, pop: Population, prods: Products, od: Orders, ss: _Sessions
+    rng: np.random.Generator, pop: Population, tastes: Tastes, od: Orders, ss: _Sessions
 ) -> dict[str, np.ndarray]:
     """Every event of the web/app sessions, timed, with customer, device and channel."""
-    ev = _expand_sessions(rng, ss.anchor, ss.anchor_end, _funnel(rng, pop, prods, od, ss))
+    ev = _expand_sessions(rng, ss.anchor, ss.anchor_end, _funnel(rng, pop, tastes, od, ss))
     sess = ev["sess"]
     kind = ss.kind
     cust = np.where(kind[sess] == 2, -1, ss.cust[sess])
@@ -290,10 +292,10 @@ def _email_events(
 
 
 def simulate_events(
-    rng: np.random.Generator, cal: Calendar, pop: Population, prods: Products, od: Orders
+    rng: np.random.Generator, cal: Calendar, pop: Population, tastes: Tastes, od: Orders
 ) -> dict[str, np.ndarray]:
     """All events of one block: sessions, purchases, emails, app opens, anonymous visits."""
-    parts = [_session_events(rng, pop, prods, od, _sessions(rng, cal, pop, od))]
+    parts = [_session_events(rng, pop, tastes, od, _sessions(rng, cal, pop, od))]
     # store / phone purchases: a single purchase event, no web session
     off = np.flatnonzero(od.channel >= 2)
     parts.append(

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from segmint.sample.affinity import Tastes
 from segmint.sample.calendar import DAY, Calendar, day_ts
-from segmint.sample.catalogue import Products, pick_products
+from segmint.sample.catalogue import Products
 from segmint.sample.draws import cum_rows, intensity_draws, pick, ragged_arange
 from segmint.sample.fx import local_price
 from segmint.sample.params import HOURS_ONLINE, HOURS_PHONE, HOURS_STORE
@@ -33,7 +34,7 @@ class Orders:
 
 
 def simulate_orders(
-    rng: np.random.Generator, cal: Calendar, pop: Population, prods: Products
+    rng: np.random.Generator, cal: Calendar, pop: Population, prods: Products, tastes: Tastes
 ) -> Orders:
     """Orders and their lines for one block of customers."""
     days = cal.days
@@ -79,7 +80,8 @@ def simulate_orders(
     same = first_line | (rng.random(lo_.size) < 0.55)
     other = pick(rng.random(lo_.size), pop.cat_cum[cust[lo_]])
     cat = np.where(same, main_cat[lo_], other)
-    prod = pick_products(rng, prods, cat, pop.premium[cust[lo_]])
+    prod = tastes.pick(rng, cust[lo_], cat, pop.premium[cust[lo_]], day[lo_])
+    lo_, prod = tastes.extend(cust, day, lo_, prod)  # due staples, complements
     _, keep = np.unique(lo_ * prods.price.size + prod, return_index=True)
     lo_, prod = lo_[keep], prod[keep]
     n_lines = np.bincount(lo_, minlength=n)

@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from segmint.contract import EVENT_TYPES, ORDER_STATUSES, TABLES
+from segmint.sample.affinity import Affinity, block_tastes, build_affinity
 from segmint.sample.calendar import Calendar, build_calendar
 from segmint.sample.catalogue import Products, build_products, products_table
 from segmint.sample.columns import concat, float_text, ids, int_text, take_or_null, timestamps
@@ -77,6 +78,7 @@ class _BlockJob:
     cal: Calendar
     prods: Products
     pop: Population
+    aff: Affinity
 
 
 def _orders_tables(
@@ -160,8 +162,9 @@ def _run_block(job: _BlockJob) -> dict[str, int]:
     """Simulate one block of customers and write its orders, order_items and events files."""
     rng = stream(job.seed, 10, job.block)
     cal, pop, prods = job.cal, job.pop, job.prods
-    od = simulate_orders(rng, cal, pop, prods)
-    ev = simulate_events(rng, cal, pop, prods, od)
+    tastes = block_tastes(job.seed, job.block, job.aff, pop.cat_cum, cal)
+    od = simulate_orders(rng, cal, pop, prods, tastes)
+    ev = simulate_events(rng, cal, pop, tastes, od)
     cust_ids = ids("C", pop.number, 7)
     prefix = f"{job.block:03d}"
     orders, items, order_ids, currency, total = _orders_tables(od, pop, cust_ids, prefix)
@@ -225,6 +228,7 @@ def generate(
     report("customers", 0, 1)
     cal = build_calendar(seed, days, end_date)
     prods = build_products(seed)
+    aff = build_affinity(seed, prods, days)
     pop, profiles, rng = build_population(seed, customers, cal, end_date)
     pop = assign_currencies(pop, seed, weights)
     if basket_scale != 1.0:
@@ -246,7 +250,7 @@ def generate(
     n_blocks = math.ceil(customers / BLOCK_CUSTOMERS)
     jobs = [
         _BlockJob(out, fmt, seed, b, dirt_rate, cal, prods,
-                  pop.subset(slice(b * BLOCK_CUSTOMERS, (b + 1) * BLOCK_CUSTOMERS)))
+                  pop.subset(slice(b * BLOCK_CUSTOMERS, (b + 1) * BLOCK_CUSTOMERS)), aff)
         for b in range(n_blocks)
     ]  # fmt: skip
     n_workers = min(n_blocks, workers if workers is not None else (os.cpu_count() or 1))

@@ -124,6 +124,8 @@ BUILT_RELATIONS = [
     "marts.customer_360",
     "marts.customer_360_history",
     "marts.churn_labels",
+    "marts.customer_product_interactions",
+    "marts.product_affinity",
 ]
 
 # (The int_customer_* models hold every customer at every cutoff, including those unknown
@@ -138,6 +140,8 @@ AS_OF_RELATIONS = [
     "marts.daily_demand",
     "marts.daily_orders",
     "marts.cohort_retention",
+    "marts.customer_product_interactions",
+    "marts.product_affinity",
 ]
 
 NO_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")

@@ -1,6 +1,8 @@
 {{ config(materialized='table') }}
 
 {#- The one table audiences select from: customer_360 + latest segment + latest churn score
+    + the top var('targeting_recommendations') product suggestions (rec_<n>_product_id,
+    rec_<n>_name, rec_<n>_price and, when var('product_url_template') is set, rec_<n>_url)
     + contact fields + consent + erasure flag. The ml tables and the erasure ledger are optional
     (they may not exist yet on a first run): a missing one is replaced by an empty typed
     relation, so this model always builds. Contact fields are nulled for erased customers. -#}
@@ -8,6 +10,10 @@
 {%- set segments = source('ml', 'customer_segments') -%}
 {%- set churn = source('ml', 'churn_scores') -%}
 {%- set ledger = source('erasure', 'erasure_ledger') -%}
+{%- set recommendations = source('ml', 'recommendations') -%}
+{%- set products = ref('stg_raw__products') -%}
+{%- set rec_slots = var('targeting_recommendations') | int -%}
+{%- set url_template = var('product_url_template', none) -%}
 
 {%- if execute -%}
     {%- set has_segments = adapter.get_relation(
@@ -19,7 +25,12 @@
     {%- set has_ledger = adapter.get_relation(
         database=ledger.database, schema=ledger.schema, identifier=ledger.identifier
     ) is not none -%}
+    {%- set has_recs = adapter.get_relation(
+        database=recommendations.database, schema=recommendations.schema,
+        identifier=recommendations.identifier
+    ) is not none -%}
 {%- else -%}
+    {%- set has_recs = false -%}
     {%- set has_segments = false -%}
     {%- set has_churn = false -%}
     {%- set has_ledger = false -%}
@@ -90,6 +101,49 @@ churn_ranked as (
 
 ),
 
+recommended as (
+
+    {%- if has_recs %}
+    select
+        recs.customer_id,
+        recs.rank,
+        recs.product_id,
+        products.product_name,
+        products.unit_price
+    from {{ recommendations }} as recs
+    left join {{ products }} as products
+        on recs.product_id = products.product_id
+    where recs.rank <= {{ rec_slots }}
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_int() }}) as rank,
+        cast(null as {{ dbt.type_string() }}) as product_id,
+        cast(null as {{ dbt.type_string() }}) as product_name,
+        cast(null as {{ type_money() }}) as unit_price
+    where 1 = 0
+    {%- endif %}
+
+),
+
+recommended_wide as (
+
+    select
+        {%- for i in range(1, rec_slots + 1) %}
+        max(case when rank = {{ i }} then product_id end) as rec_{{ i }}_product_id,
+        max(case when rank = {{ i }} then product_name end) as rec_{{ i }}_name,
+        max(case when rank = {{ i }} then unit_price end) as rec_{{ i }}_price,
+        {%- if url_template %}
+        max(case when rank = {{ i }} then replace('{{ url_template }}', '{product_id}', product_id) end)
+            as rec_{{ i }}_url,
+        {%- endif %}
+        {%- endfor %}
+        customer_id
+    from recommended
+    group by customer_id
+
+),
+
 erased as (
 
     {%- if has_ledger %}
@@ -111,6 +165,14 @@ joined as (
         segments_ranked.segment_name,
         churn_ranked.churn_probability,
         churn_ranked.risk_band,
+        {%- for i in range(1, rec_slots + 1) %}
+        recommended_wide.rec_{{ i }}_product_id,
+        recommended_wide.rec_{{ i }}_name,
+        recommended_wide.rec_{{ i }}_price,
+        {%- if url_template %}
+        recommended_wide.rec_{{ i }}_url,
+        {%- endif %}
+        {%- endfor %}
         case when erased.customer_id_hash is null then contacts.email end as email,
         case when erased.customer_id_hash is null then contacts.phone end as phone,
         case when erased.customer_id_hash is null then contacts.first_name end as first_name,
@@ -126,6 +188,8 @@ joined as (
     left join churn_ranked
         on customers.customer_id = churn_ranked.customer_id
         and churn_ranked.score_rank = 1
+    left join recommended_wide
+        on customers.customer_id = recommended_wide.customer_id
     left join erased
         on {{ keyed_hash('customers.customer_id') }} = erased.customer_id_hash
 

@@ -1,0 +1,135 @@
+"""Buy-again (due by repurchase interval) and popular (cold start by group) suggestions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ml.recommend.data import GROUP_COLUMNS, Snapshot
+from ml.recommend.params import RecommendParams
+
+_BATCH = 20_000
+GROUP_WORDS = {
+    "segment_name": "popular with customers in segment {}",
+    "country": "popular with customers in {}",
+    "acquisition_channel": "popular with customers who came via {}",
+}
+GLOBAL_WORDS = "popular across the shop lately"
+
+
+def buy_again(snap: Snapshot, params: RecommendParams) -> pd.DataFrame:
+    """Products the customer bought (never returned), still on sale, scored by the chance
+    of a purchase within the horizon: 1 - exp(-horizon x rate), rate = (orders - 1 + the
+    product's repeat rate) / max(days since the first purchase, interval), fading once
+    several intervals have passed without one. The interval is the customer's own, else the
+    product's median over the customers who rebought it; products nobody rebuys are not
+    candidates."""
+    rows = snap.rows
+    prods = snap.products
+    mine = rows[(rows["purchase_orders"] > 0) & (rows["returned_orders"] == 0)]
+    mine = mine[snap.on_sale[mine["prod_ix"].to_numpy()]]
+    own = mine["repurchase_interval_days"].to_numpy(dtype=float)
+    shop = prods["interval"].to_numpy(dtype=float)[mine["prod_ix"].to_numpy()]
+    interval = np.where(np.isfinite(own) & (own > 0), own, shop)
+    ok = np.isfinite(interval) & (interval > 0)
+    mine, interval, own_ok = mine[ok], interval[ok], np.isfinite(own[ok]) & (own[ok] > 0)
+    n = mine["purchase_orders"].to_numpy(dtype=float)
+    rate = prods["repeat_rate"].fillna(0).to_numpy()[mine["prod_ix"].to_numpy()]
+    since = mine["days_since_last_purchase"].to_numpy(dtype=float)
+    first = pd.to_datetime(mine["first_purchase_date"])
+    known = (snap.cutoff - first).dt.days.to_numpy(dtype=float)
+    per_day = (n - 1 + rate) / np.maximum(known, interval)
+    due = 1.0 - np.exp(-params.eval_days * per_day)
+    fade = np.exp(-np.maximum(0.0, since / interval - 3.0) / 3.0)
+    out = pd.DataFrame(
+        {
+            "cust_ix": mine["cust_ix"].to_numpy(),
+            "prod_ix": mine["prod_ix"].to_numpy(),
+            "score": due * fade,
+        }
+    )
+    days = pd.Series(np.round(interval).astype(int).astype(str))
+    ago = pd.Series(since.astype(int).astype(str))
+    out["reason"] = np.where(
+        own_ok,
+        "bought every ~" + days + " days, last " + ago + " days ago",
+        "bought " + ago + " days ago; customers rebuy it every ~" + days + " days",
+    )
+    out = out[out["score"] > 0].sort_values(["cust_ix", "score"], ascending=[True, False])
+    return out.groupby("cust_ix", sort=False).head(params.k).reset_index(drop=True)
+
+
+def group_popularity(
+    snap: Snapshot, groups: pd.DataFrame
+) -> dict[str, tuple[pd.Index, np.ndarray]]:
+    """Per group column: (group values, values x products share of recent purchases)."""
+    recent = snap.rows.loc[snap.rows["purchase_orders_90d"] > 0]
+    recent = recent.merge(groups, on="customer_id", how="left")
+    out = {}
+    n_prod = len(snap.products)
+    for col in GROUP_COLUMNS:
+        values = pd.Index(groups[col].dropna().unique())
+        table = np.zeros((values.size + 1, n_prod))  # last row: unknown value (zeros)
+        code = values.get_indexer(recent[col])
+        ok = code >= 0
+        np.add.at(
+            table,
+            (code[ok], recent["prod_ix"].to_numpy()[ok]),
+            recent["purchase_orders_90d"].to_numpy()[ok],
+        )
+        table /= np.maximum(table.sum(axis=1, keepdims=True), 1e-12)
+        out[col] = (values, table)
+    total = np.bincount(recent["prod_ix"], weights=recent["purchase_orders_90d"], minlength=n_prod)
+    out["global"] = (pd.Index([]), (total / max(total.sum(), 1e-12))[None, :])
+    return out
+
+
+def popular(
+    snap: Snapshot,
+    groups: pd.DataFrame,
+    customer_ids: pd.Index,
+    params: RecommendParams,
+) -> pd.DataFrame:
+    """Top-k on-sale products per customer by the weighted popularity among customers of
+    their segment, country and acquisition channel (and the whole shop), never a product
+    they bought. Columns: customer_id, prod_ix, score, reason."""
+    tables = group_popularity(snap, groups)
+    g = groups.set_index("customer_id").reindex(customer_ids)
+    codes = {c: tables[c][0].get_indexer(g[c]) for c in GROUP_COLUMNS}
+    cust_ix = snap.customers.get_indexer(customer_ids)
+    seen_rows = snap.rows[(snap.rows["purchase_orders"] > 0) | (snap.rows["returned_orders"] > 0)]
+    parts = []
+    for lo in range(0, customer_ids.size, _BATCH):
+        sl = slice(lo, lo + _BATCH)
+        contrib = [
+            w * tables[c][1][codes[c][sl]]  # code -1 reads the zero row
+            for w, c in zip(params.group_weights, GROUP_COLUMNS, strict=False)
+        ]
+        contrib.append(
+            params.group_weights[-1]
+            * np.repeat(tables["global"][1], len(codes[GROUP_COLUMNS[0]][sl]), axis=0)
+        )
+        stack = np.stack(contrib)
+        score = stack.sum(axis=0)
+        score[:, ~snap.on_sale] = -np.inf
+        batch_ix = cust_ix[sl]
+        row_of = np.full(len(snap.customers), -1)
+        row_of[batch_ix[batch_ix >= 0]] = np.flatnonzero(batch_ix >= 0)
+        pos = row_of[seen_rows["cust_ix"].to_numpy()]
+        score[pos[pos >= 0], seen_rows["prod_ix"].to_numpy()[pos >= 0]] = -np.inf
+        parts.append(_top(customer_ids[sl], score, stack, params.k))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _top(ids: pd.Index, score: np.ndarray, stack: np.ndarray, k: int) -> pd.DataFrame:
+    """k best finite scores per row with the reason of the largest contribution."""
+    k = min(k, score.shape[1])
+    order = np.argsort(-score, axis=1, kind="stable")[:, :k]
+    rows = np.repeat(np.arange(len(ids)), k)
+    cols = order.ravel()
+    best = score[rows, cols]
+    keep = np.isfinite(best)
+    driver = stack[:, rows, cols].argmax(axis=0)
+    out = pd.DataFrame({"customer_id": np.asarray(ids)[rows], "prod_ix": cols, "score": best})
+    out["driver"] = driver
+    return out[keep].reset_index(drop=True)
