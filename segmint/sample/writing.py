@@ -31,6 +31,7 @@ from segmint.sample.dirt import dirty
 from segmint.sample.draws import stream
 from segmint.sample.events import P_ORDER, PROP_VOCAB, simulate_events
 from segmint.sample.fx import assign_currencies, check_currencies, fx_rates_table
+from segmint.sample.identity import clear_identity, identity_sample
 from segmint.sample.orders import Orders, simulate_orders
 from segmint.sample.population import Population, build_population
 from segmint.sample.reference import (
@@ -189,12 +190,14 @@ def generate(
     progress: Progress | None = None,
     workers: int | None = None,
     currencies: Mapping[str, float] | None = None,
+    identity: bool = False,
 ) -> dict[str, int]:
     """Write the raw tables to <out>/<table>/<table>_<NNN>.<ext>; returns rows per table.
 
     `currencies` (weights by ISO code, e.g. {"EUR": 0.7, "GBP": 0.3}) draws each customer's
     currency from them; by default customers pay in their country's currency. fx_rates holds
-    the rates to EUR (the base currency) of every other currency used.
+    the rates to EUR (the base currency) of every other currency used. `identity` adds
+    duplicate and guest records, extra and shared devices (segmint.sample.identity).
     """
     weights = check_currencies(currencies)
     if customers < 1:
@@ -220,6 +223,8 @@ def generate(
     pop = assign_currencies(pop, seed, weights)
     cust_table, updates = customers_table(rng, pop, profiles)
     counts = {name: 0 for name in TABLES}
+    extra = identity_sample(out, seed, fmt, cust_table, pop, cal) if identity else {}
+    clear_identity(out, keep=bool(extra))
     counts["products"] = write_file(products_table(prods), file_path(out, "products", 0, fmt), fmt)
     crng = stream(seed, 4)
     cust_table = dirty("customers", cust_table, crng, dirt_rate, fmt)
@@ -250,7 +255,7 @@ def generate(
             for i, fut in enumerate(as_completed(futures)):
                 results.append(fut.result())
                 report("activity", i + 1, n_blocks)
-    for r in results:
+    for r in [*results, extra]:
         for name, v in r.items():
             counts[name] += v
     return counts
