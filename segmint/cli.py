@@ -76,6 +76,13 @@ def generate(
             help="Customers' currencies with weights, e.g. EUR=0.7,GBP=0.3 (default: by country)"
         ),
     ] = None,
+    identity: Annotated[
+        bool,
+        typer.Option(
+            "--identity",
+            help="Add duplicate and guest records, extra and shared devices (truth in _truth/)",
+        ),
+    ] = False,
 ) -> None:
     """Write realistic sample raw data (the contract tables) to a landing folder."""
     from segmint.sample import generate as run_generate
@@ -97,6 +104,7 @@ def generate(
             dirt_rate=dirt_rate,
             progress=_progress_callback(progress),
             currencies=weights,
+            identity=identity,
         )
     table = Table("table", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():

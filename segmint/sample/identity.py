@@ -130,14 +130,22 @@ def _guest_orders(rng, pop: Population, guests: tuple) -> pa.Table:
     )
 
 
-def _sessions(rng, n: int, signup: np.ndarray, login_id: np.ndarray, start_ts: int, end_ts: int):
+def _households(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of customers living together (a shared tablet; half share a landline too)."""
+    house_a = np.flatnonzero(rng.random(n) < HOUSEHOLD_SHARE)
+    house_b = (house_a + rng.integers(1, max(n, 2), house_a.size)) % n
+    keep = ~np.isin(house_b, house_a) & ~pd_duplicated(house_b)
+    return house_a[keep], house_b[keep]
+
+
+def _sessions(rng, n: int, signup, login_id, households, window: tuple[int, int]):
     """Sessions on extra devices: (start, customer number or -1, device index, device kind,
     device owner or -1 when shared). Anonymous visits come before each device's login."""
+    start_ts, end_ts = window
     owner = np.repeat(
         np.arange(n), np.where(rng.random(n) < DEVICE_SHARE, rng.integers(1, 4, n), 0)
     )
-    house_a = np.flatnonzero(rng.random(n) < HOUSEHOLD_SHARE)
-    house_b = (house_a + rng.integers(1, max(n, 2), house_a.size)) % n
+    house_a, house_b = households
     n_kiosk = max(1, n // KIOSK_PER_CUSTOMERS)
     kiosk_users = [
         rng.choice(n, min(n, int(rng.integers(15, 41))), replace=False) for _ in range(n_kiosk)
@@ -222,15 +230,74 @@ def clear_identity(out: Path, keep: bool) -> None:
     (out / TRUTH_FILE).unlink(missing_ok=True)
 
 
+def _own_contacts(
+    tables: tuple[pa.Table, pa.Table], households: tuple[np.ndarray, np.ndarray]
+) -> tuple[pa.Table, pa.Table]:
+    """Distinct people have their own e-mail and phone: a draw that repeats an earlier
+    customer's address gets the customer's number in it, a repeated phone number is left
+    out (the fictional ranges hold 1,000 numbers each); households then share a landline
+    (the second member of a household gets the first one's phone)."""
+    cust, updates = tables
+    n = cust.num_rows
+    email = pc.utf8_lower(cust["email"].combine_chunks()).to_numpy(zero_copy_only=False)
+    repeated = pd_duplicated(email)
+    local = pc.split_pattern(cust["email"].combine_chunks(), "@", max_splits=1)
+    fixed = concat(
+        pc.list_element(local, 0),
+        ".",
+        int_text(np.arange(1, n + 1)),
+        "@",
+        pc.list_element(local, 1),
+    )
+    new_email = pc.if_else(pa.array(repeated), fixed, cust["email"].combine_chunks())
+    phone = cust["phone"].combine_chunks()
+    digits = pc.replace_substring_regex(phone, r"[^0-9]", "").to_numpy(zero_copy_only=False)
+    new_phone = pc.if_else(pa.array(pd_duplicated(digits)), pa.nulls(n, pa.string()), phone)
+    first, second = households
+    shared = np.arange(n)
+    shared[second[: second.size // 2]] = first[: second.size // 2]
+    new_phone = new_phone.take(pa.array(shared))
+
+    def apply(table: pa.Table) -> pa.Table:
+        idx = pa.array(
+            pc.cast(pc.utf8_slice_codeunits(table["customer_id"], 1), pa.int64()).to_numpy() - 1
+        )
+        for name, values in (("email", new_email), ("phone", new_phone)):
+            table = table.set_column(table.schema.get_field_index(name), name, values.take(idx))
+        return table
+
+    return apply(cust), apply(updates)
+
+
+def pd_duplicated(values: np.ndarray) -> np.ndarray:
+    """True for every non-null value already seen earlier in the array."""
+    out = np.zeros(values.size, bool)
+    seen: set = set()
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        out[i] = v in seen
+        seen.add(v)
+    return out
+
+
 def identity_sample(
-    out: Path, seed: int, fmt: str, cust: pa.Table, pop: Population, cal: Calendar
-) -> dict[str, int]:
-    """Write the extra records, guest orders, device events and the truth; rows per table."""
+    out: Path,
+    seed: int,
+    fmt: str,
+    tables: tuple[pa.Table, pa.Table],
+    pop: Population,
+    cal: Calendar,
+) -> tuple[pa.Table, pa.Table, dict[str, int]]:
+    """Write the extra records, guest orders, device events and the truth; returns the
+    customers table and its update rows (own contacts, household phones) and rows per table."""
     from segmint.sample.writing import write_file
 
     start_ts, end_ts = cal.epoch0, cal.end_ts
     rng = stream(seed, 40)
-    n = cust.num_rows
+    n = tables[0].num_rows
+    households = _households(stream(seed, 41), n)
+    cust, updates = _own_contacts(tables, households)
     records, rec_person, guests = _customers(rng, cust, n, end_ts)
     orders = _guest_orders(rng, pop, guests)
     # a device may log in with the person's second record
@@ -240,7 +307,7 @@ def identity_sample(
     second = rng.random(n_dup) < 0.5
     dup_number[dup_of[second]] = n + 1 + np.flatnonzero(second)
     signup = pc.cast(cust["signup_at"], pa.int64()).to_numpy()
-    sess = _sessions(rng, n, signup, dup_number, start_ts, end_ts)
+    sess = _sessions(rng, n, signup, dup_number, households, (start_ts, end_ts))
     events, anon = _events(rng, sess, start_ts, end_ts)
     counts = {
         "customers": write_file(records, out / "customers" / f"customers_identity.{fmt}", fmt),
@@ -269,4 +336,4 @@ def identity_sample(
     )
     (out / TRUTH_FILE).parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(truth, out / TRUTH_FILE)
-    return counts
+    return cust, updates, counts

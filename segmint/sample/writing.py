@@ -223,8 +223,12 @@ def generate(
     pop = assign_currencies(pop, seed, weights)
     cust_table, updates = customers_table(rng, pop, profiles)
     counts = {name: 0 for name in TABLES}
-    extra = identity_sample(out, seed, fmt, cust_table, pop, cal) if identity else {}
-    clear_identity(out, keep=bool(extra))
+    extra: dict[str, int] = {}
+    if identity:
+        cust_table, updates, extra = identity_sample(
+            out, seed, fmt, (cust_table, updates), pop, cal
+        )
+    clear_identity(out, keep=identity)
     counts["products"] = write_file(products_table(prods), file_path(out, "products", 0, fmt), fmt)
     crng = stream(seed, 4)
     cust_table = dirty("customers", cust_table, crng, dirt_rate, fmt)

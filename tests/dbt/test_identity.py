@@ -3,16 +3,22 @@ placeholder e-mails do not, person_id survives runs and the older id survives a 
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from segmint import privacy
+from segmint.erasure import forget
+from segmint.ingest import ingest as ingest_files
+from tests.conftest import make_settings
 from tests.dbt.helpers import DbtProject, make_warehouse
 
 AS_OF = {"as_of": "2024-06-30"}
-SELECT = ["--select", "+identity_merges", "+identity_conflicts", "--exclude-resource-type", "test"]
+SELECT = ["--exclude-resource-type", "test", "--select", "+identity_merges", "+identity_conflicts"]
 T0 = datetime(2024, 1, 1, 10)
 
 
@@ -44,14 +50,17 @@ def event(eid: str, at: datetime, etype: str, cid: str | None, anon: str | None,
 def shop() -> dict[str, list[dict[str, Any]]]:
     """Ann has two records (e-mail in another case, with spaces) and a phone she browsed on
     anonymously before logging in; seven customers log in on a store kiosk; two guests left
-    the placeholder e-mail; Bob and Cy are separate people."""
+    the placeholder e-mail; Bob (an e-mail) and C21 (a phone only) look like two people; Dana
+    and Eli share a household phone but have their own e-mails."""
     customers = [
         customer("C01", "Ann@Example.com"),
         customer("C02", "  ann@example.COM ", days=40),
         customer("C10", "noreply@shop.example", days=5),
         customer("C11", "noreply@shop.example", days=6),
         customer("C20", "bob@example.com", days=1),
-        customer("C21", "cy@example.com", days=2, phone="+49 (30) 555-0101"),
+        customer("C21", None, days=2, phone="+49 (30) 555-0101"),
+        customer("C40", "dana@example.com", days=4, phone="030 5550199"),
+        customer("C41", "eli@example.com", days=4, phone="0305550199"),
     ] + [customer(f"C3{i}", f"k{i}@example.com", days=3) for i in range(7)]
     events = [
         event("E1", datetime(2024, 6, 1, 9), "page_view", None, "ann-phone", "S1"),
@@ -89,8 +98,13 @@ def stitched(tmp_path_factory) -> dict[str, Any]:
     the tests: read-only use)."""
     workdir = tmp_path_factory.mktemp("identity")
     project = DbtProject(make_warehouse(workdir / "segmint.duckdb", shop()), workdir)
-    project.build(*SELECT, vars=AS_OF)
+    project.build(*SELECT, "+customer_targeting", vars=AS_OF)
     first = persons(project)
+    marts = project.query(
+        "select c.customer_id, c.sessions_30d, c.is_primary_record, t.marketing_consent, t.email "
+        "from marts.customer_360 c join marts.customer_targeting t using (customer_id) "
+        "where customer_id in ('C01', 'C02') order by 1"
+    )
     conflicts = project.query(
         "select identifier_type, identifier_hash, conflict_reason, degree "
         "from marts.identity_conflicts"
@@ -99,7 +113,7 @@ def stitched(tmp_path_factory) -> dict[str, Any]:
         "select person_id from marts.identity_map "
         f"where identifier_hash = {privacy.keyed_sql(repr('ann-phone'))}"
     )
-    # Cy registers again with Bob's e-mail and her own phone: Bob's and Cy's persons merge
+    # a record with Bob's e-mail and C21's phone shows they are one person: the two merge
     project.insert(
         "customers",
         [customer("C22", "BOB@example.com", days=50, phone="+4930 5550101")],
@@ -112,6 +126,7 @@ def stitched(tmp_path_factory) -> dict[str, Any]:
     return {
         "project": project,
         "first": first,
+        "marts": marts,
         "conflicts": conflicts,
         "ann_phone": ann_phone,
         "second": second,
@@ -142,8 +157,25 @@ def test_placeholder_emails_never_merge(stitched) -> None:
     assert emails == [("placeholder", 2)]
 
 
+def test_a_household_phone_does_not_merge_people_with_their_own_emails(stitched) -> None:
+    p = stitched["first"]
+    assert p["C40"] != p["C41"]
+    phones = [c[2:] for c in stitched["conflicts"] if c[0] == "phone"]
+    assert phones == [("several_persons", 2)]
+
+
 def test_anonymous_device_attaches_to_its_one_person(stitched) -> None:
     assert stitched["ann_phone"] == [(stitched["first"]["C01"],)]
+
+
+def test_stitched_browsing_counts_and_exports_send_one_row_per_person(stitched) -> None:
+    # Ann's phone browsed twice before she logged in (on her second record): both sessions
+    # count for her primary record; only that record is marketable, with the contact data of
+    # her most recently updated consented record
+    assert stitched["marts"] == [
+        ("C01", 2, True, True, "ann@example.com"),
+        ("C02", 1, False, False, "ann@example.com"),
+    ]
 
 
 def test_person_id_is_stable_and_the_older_id_survives_a_merge(stitched) -> None:
@@ -156,3 +188,62 @@ def test_person_id_is_stable_and_the_older_id_survives_a_merge(stitched) -> None
     # a run without changes keeps every id and records no new merge
     assert stitched["third"] == after
     assert stitched["merges_third"] == 1
+
+
+def test_erasure_follows_the_graph_and_redelivered_identifiers_stay_out(
+    stitched, tmp_path: Path
+) -> None:
+    """Forgetting Ann by one record removes her other record and her phone's browsing; a
+    file that brings back her e-mail on a new record, or her phone's events, stays out."""
+    source = stitched["project"].warehouse
+    root = tmp_path / "erase"
+    (root / "warehouse").mkdir(parents=True)
+    for name in ("segmint.duckdb", "segmint.key"):
+        if (source.parent / name).exists():
+            shutil.copy(source.parent / name, root / "warehouse" / name)
+    settings = make_settings(root, landing=root / "landing")
+    report = forget(settings, customer_id="C01", live_runs=lambda: [])
+    assert len(report.customer_id_hashes) == 2  # C01 and its duplicate C02
+    assert report.identifiers_recorded.get("anonymous_id") == 1
+    assert report.identifiers_recorded.get("email") == 1
+    db = settings.warehouse
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(
+            "select count(*) from raw.customers where customer_id in ('C01', 'C02')"
+        ).fetchone() == (0,)
+        assert con.execute(
+            "select count(*) from raw.events where anonymous_id = 'ann-phone'"
+        ).fetchone() == (0,)
+        left = con.execute(
+            "select count(*) from marts.identity_map where person_id = ?",
+            [stitched["first"]["C01"]],
+        ).fetchone()
+        assert left == (0,)
+        # the kiosk belongs to nobody: its other users keep their rows
+        assert con.execute(
+            "select count(*) from raw.events where anonymous_id = 'kiosk-1'"
+        ).fetchone() == (7,)
+    landing = root / "landing"
+    landing.mkdir()
+    (landing / "customers.csv").write_text(
+        "customer_id,email,signup_at\nC99, ANN@Example.com ,2024-06-01 10:00:00\n"
+        "C98,new@example.com,2024-06-01 10:00:00\n"
+    )
+    (landing / "orders.csv").write_text(
+        "order_id,customer_id,ordered_at,status,total_amount,currency\n"
+        "O98,C98,2024-06-02 10:00:00,completed,12.50,EUR\n"
+    )
+    (landing / "events.csv").write_text(
+        "event_id,occurred_at,event_type,anonymous_id\nE9,2024-06-02 10:00:00,page_view,ann-phone\n"
+    )
+    ingest_files(landing, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(
+            "select customer_id from raw.customers where customer_id in ('C98', 'C99')"
+        ).fetchall() == [("C98",)]
+        assert con.execute("select count(*) from raw.events where event_id = 'E9'").fetchone() == (
+            0,
+        )
+        assert con.execute(
+            "select count(*) from quarantine.customers where _reason like '%erased_customer%'"
+        ).fetchone() == (1,)

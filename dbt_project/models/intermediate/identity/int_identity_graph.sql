@@ -8,7 +8,9 @@
     (var('identity_placeholder_emails'), LIKE patterns); connected components by min-label
     propagation: every record starts with its own customer_id as label and takes the
     smallest label among itself and its neighbours, var('identity_max_iterations') times
-    (unrolled, one CTE per step: portable SQL, no recursion). is_converged says whether the
+    (unrolled, one CTE per step: portable SQL, no recursion). A person holds at most one
+    value of the types in var('identity_exclusive_types') (e-mail): a phone shared by two
+    records with different e-mails (a household landline) does not merge them. is_converged says whether the
     last step changed nothing (a component wider than the cap keeps two labels; the test
     on this column warns).
     Identifiers of other types (anonymous_id: devices) never merge records: they attach
@@ -20,6 +22,7 @@
 
 {%- set merge_types = var('identity_merge_types') -%}
 {%- set max_persons = var('identity_max_persons') | int -%}
+{%- set exclusive_types = var('identity_exclusive_types') -%}
 {%- set iterations = var('identity_max_iterations') | int -%}
 
 with
@@ -75,14 +78,12 @@ merging as (
 
 ),
 
-links as (
+candidate_links as (
 
-    -- every record is its own neighbour, so one join per step reaches itself too
-    select customer_id, customer_id as neighbour_id from records
-
-    union
-
-    select left_edge.customer_id, right_edge.customer_id as neighbour_id
+    select
+        left_edge.customer_id,
+        right_edge.customer_id as neighbour_id,
+        left_edge.identifier_type as via_type
     from edges as left_edge
     inner join merging
         on left_edge.identifier_type = merging.identifier_type
@@ -91,6 +92,45 @@ links as (
         on right_edge.identifier_type = left_edge.identifier_type
         and right_edge.identifier_value = left_edge.identifier_value
     where left_edge.customer_id <> right_edge.customer_id
+
+),
+
+exclusive as (
+
+    select customer_id, identifier_type, identifier_value
+    from edges
+    where identifier_type in ('{{ exclusive_types | join("', '") }}')
+
+),
+
+blocked_links as (
+
+    -- two records with different values of an exclusive type (their own e-mails) are two
+    -- people sharing the linking identifier (a household's phone): no merge
+    select distinct candidate_links.customer_id, candidate_links.neighbour_id
+    from candidate_links
+    inner join exclusive as own on own.customer_id = candidate_links.customer_id
+    inner join exclusive as other
+        on other.customer_id = candidate_links.neighbour_id
+        and other.identifier_type = own.identifier_type
+    where candidate_links.via_type <> own.identifier_type
+        and own.identifier_value <> other.identifier_value
+
+),
+
+links as (
+
+    -- every record is its own neighbour, so one join per step reaches itself too
+    select customer_id, customer_id as neighbour_id from records
+
+    union
+
+    select candidate_links.customer_id, candidate_links.neighbour_id
+    from candidate_links
+    left join blocked_links
+        on blocked_links.customer_id = candidate_links.customer_id
+        and blocked_links.neighbour_id = candidate_links.neighbour_id
+    where blocked_links.customer_id is null
 
 ),
 
