@@ -7,29 +7,11 @@
 
 {%- set ref_features = ref('int_customer_features') %}
 
-with
-
-persons as (
-
-    select customer_id, person_id
-    from {{ ref('identity_map') }}
-    where identifier_type = 'customer_id'
-
-),
-
-primaries as (
-
-    select identifier_value as customer_id, primary_customer_id
-    from {{ ref('int_identity_graph') }}
-    where identifier_type = 'customer_id'
-
-)
-
 select
     features.{{ relation_columns(ref_features, except=['cutoff_date', 'cutoff_kind', 'is_known']) | join(',\n    features.') }},
     persons.person_id,
-    coalesce(primaries.primary_customer_id = features.customer_id, true) as is_primary_record
+    coalesce(persons.is_primary_record, true) as is_primary_record
 from {{ ref_features }} as features
-left join persons on persons.customer_id = features.customer_id
-left join primaries on primaries.customer_id = features.customer_id
+left join {{ ref('identity_customer_persons') }} as persons
+    on persons.customer_id = features.customer_id
 where features.cutoff_kind = 'as_of' and features.is_known
