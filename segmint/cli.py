@@ -370,8 +370,8 @@ def forget(
     ids = report.identifiers_recorded
     console.print(
         f"ledger: {len(report.customer_id_hashes)} customer id hash(es), "
-        f"{ids.get('order_id', 0)} order id hash(es) and {ids.get('anonymous_id', 0)} "
-        "anonymous id hash(es) recorded"
+        f"{ids.get('order_id', 0)} order id hash(es), {ids.get('anonymous_id', 0)} "
+        f"anonymous id hash(es) and {ids.get('email', 0)} e-mail hash(es) recorded"
     )
 
 
