@@ -284,14 +284,13 @@ def pd_duplicated(values: np.ndarray) -> np.ndarray:
 def identity_sample(
     out: Path,
     seed: int,
-    fmt: str,
     tables: tuple[pa.Table, pa.Table],
     pop: Population,
     cal: Calendar,
-) -> tuple[pa.Table, pa.Table, dict[str, int]]:
+) -> tuple[pa.Table, pa.Table, dict[str, pa.Table]]:
     """Write the extra records, guest orders, device events and the truth; returns the
-    customers table and its update rows (own contacts, household phones) and rows per table."""
-    from segmint.sample.writing import write_file
+    customers table and its update rows (own contacts, household phones) and the extra
+    tables to write (customers, orders, events: <out>/<table>/<table>_identity.<fmt>)."""
 
     start_ts, end_ts = cal.epoch0, cal.end_ts
     rng = stream(seed, 40)
@@ -309,11 +308,7 @@ def identity_sample(
     signup = pc.cast(cust["signup_at"], pa.int64()).to_numpy()
     sess = _sessions(rng, n, signup, dup_number, households, (start_ts, end_ts))
     events, anon = _events(rng, sess, start_ts, end_ts)
-    counts = {
-        "customers": write_file(records, out / "customers" / f"customers_identity.{fmt}", fmt),
-        "orders": write_file(orders, out / "orders" / f"orders_identity.{fmt}", fmt),
-        "events": write_file(events, out / "events" / f"events_identity.{fmt}", fmt),
-    }
+    extra = {"customers": records, "orders": orders, "events": events}
     dev_owner = sess[4]
     truth = pa.table(
         {
@@ -336,4 +331,4 @@ def identity_sample(
     )
     (out / TRUTH_FILE).parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(truth, out / TRUTH_FILE)
-    return cust, updates, counts
+    return cust, updates, extra

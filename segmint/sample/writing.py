@@ -225,9 +225,9 @@ def generate(
     counts = {name: 0 for name in TABLES}
     extra: dict[str, int] = {}
     if identity:
-        cust_table, updates, extra = identity_sample(
-            out, seed, fmt, (cust_table, updates), pop, cal
-        )
+        cust_table, updates, tables = identity_sample(out, seed, (cust_table, updates), pop, cal)
+        for name, tbl in tables.items():
+            extra[name] = write_file(tbl, out / name / f"{name}_identity.{fmt}", fmt)
     clear_identity(out, keep=identity)
     counts["products"] = write_file(products_table(prods), file_path(out, "products", 0, fmt), fmt)
     crng = stream(seed, 4)
