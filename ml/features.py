@@ -21,7 +21,14 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 # Keys and timestamps: never model inputs (timestamps are absolute dates, the relative
 # versions such as recency_days and tenure_days are the features).
-ID_COLUMNS = ("customer_id", "customer_key", "as_of_date", "cutoff_date")
+ID_COLUMNS = (
+    "customer_id",
+    "customer_key",
+    "person_id",
+    "is_primary_record",
+    "as_of_date",
+    "cutoff_date",
+)
 DATE_COLUMNS = ("signup_at", "first_order_at", "last_order_at")
 # Targets and bookkeeping added next to the features; never model inputs.
 LABEL_COLUMNS = ("churned", "eligible")

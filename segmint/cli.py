@@ -83,6 +83,13 @@ def generate(
     basket_scale: Annotated[
         float, typer.Option(help="Multiply the extra lines per order (bigger baskets, e.g. 4)")
     ] = 1.0,
+    identity: Annotated[
+        bool,
+        typer.Option(
+            "--identity",
+            help="Add duplicate and guest records, extra and shared devices (truth in _truth/)",
+        ),
+    ] = False,
 ) -> None:
     """Write realistic sample raw data (the contract tables) to a landing folder."""
     from segmint.sample import generate as run_generate
@@ -110,6 +117,7 @@ def generate(
             currencies=weights,
             departments=departments,
             basket_scale=basket_scale,
+            identity=identity,
         )
     table = Table("table", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():
@@ -375,8 +383,8 @@ def forget(
     ids = report.identifiers_recorded
     console.print(
         f"ledger: {len(report.customer_id_hashes)} customer id hash(es), "
-        f"{ids.get('order_id', 0)} order id hash(es) and {ids.get('anonymous_id', 0)} "
-        "anonymous id hash(es) recorded"
+        f"{ids.get('order_id', 0)} order id hash(es), {ids.get('anonymous_id', 0)} "
+        f"anonymous id hash(es) and {ids.get('email', 0)} e-mail hash(es) recorded"
     )
 
 

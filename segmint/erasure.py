@@ -3,8 +3,10 @@
 `forget(settings, customer_id=..., email=...)`:
 
 1. resolves the person (by customer_id, or by lower(trim(email)) in raw.customers and
-   quarantine.customers) and collects their identifiers: customer ids, emails, order ids
-   and the anonymous ids seen only with them (pre-login browsing of their devices);
+   quarantine.customers), follows the identity graph (marts.identity_map: every customer
+   record stitched to the same person, e.g. a duplicate registration or a guest checkout)
+   and collects their identifiers: customer ids, emails, order ids and the anonymous ids
+   seen only with them (pre-login browsing of their devices);
 2. in one transaction on the working warehouse:
    - deletes their rows from every base table of raw, quarantine, staging, intermediate,
      marts (incl. the snapshot) and ml, matching by column: customer_id, customer_key,
@@ -13,11 +15,12 @@
    - records the erasure without personal data: raw.erasure_ledger gets the keyed hash
      (segmint.privacy) of each customer_id (one row per erased customer, the table dbt's
      customer_targeting and the activation exports read), raw.erasure_identifiers gets the
-     keyed hash of each of their order ids (identifier_kind 'order_id') and anonymous ids
-     (identifier_kind 'anonymous_id').
+     keyed hash of each of their order ids (identifier_kind 'order_id'), anonymous ids
+     (identifier_kind 'anonymous_id') and e-mails (identifier_kind 'email', lower(trim)).
      Ingest drops rows carrying any of them if an old file is loaded again (quarantined
      with reason erased_customer and values blanked): orders and customers by customer_id,
-     order_items by order_id, anonymous events by anonymous_id. Every hash is
+     customers also by e-mail (a new record of an erased person), order_items by order_id,
+     anonymous events by anonymous_id. Every hash is
      `HashKey.identifier_hash` of the trimmed id (`privacy.keyed_sql` in SQL).
      A companion table rather than more rows in erasure_ledger: that table's contract is
      one row per erased customer and customer_targeting joins keyed_hash(customer_id) to it,
@@ -150,6 +153,7 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
                       and nullif(trim(customer_id), '') is not null
                     """
                 )
+    _follow_identity_graph(con)
     # Every email the person used (an address change leaves old ones in older rows).
     for schema, ok in (("raw", has_raw), ("quarantine", has_q)):
         if ok:
@@ -191,6 +195,24 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
             having bool_and(customer_id in (select erase_id from _erase_ids))
             """
         )
+
+
+def _follow_identity_graph(con: duckdb.DuckDBPyConnection) -> None:
+    """Add every customer record stitched to the same person (marts.identity_map): their
+    duplicate records and guest checkouts; their devices follow (seen only with them)."""
+    if not has_table(con, "marts", "identity_map"):
+        return
+    con.execute(
+        """
+        insert into _erase_ids
+        select distinct trim(m.customer_id) from marts.identity_map m
+        where m.identifier_type = 'customer_id' and m.customer_id is not null
+          and m.person_id in (
+            select person_id from marts.identity_map
+            where identifier_type = 'customer_id'
+              and trim(customer_id) in (select erase_id from _erase_ids))
+        """
+    )
 
 
 def _conditions(schema: str, columns: dict[str, str]) -> list[str]:
@@ -444,6 +466,9 @@ def _record(con: duckdb.DuckDBPyConnection, now: datetime) -> dict[str, int]:
             union all
             select 'anonymous_id', {keyed_sql("erase_anon")} from _erase_anon
             where nullif(trim(erase_anon), '') is not null
+            union all
+            select 'email', {keyed_sql("erase_email")} from _erase_emails
+            where nullif(trim(erase_email), '') is not null
         ) x
         where not exists (
             select 1 from {ERASURE_IDENTIFIERS} i

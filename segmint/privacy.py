@@ -44,9 +44,10 @@ from segmint.fs import create_once
 # One row per erased person: customer_id_hash = identifier_hash(customer_id), erased_at.
 ERASURE_LEDGER = "raw.erasure_ledger"
 # The erased people's other identifiers: identifier_kind says which column the hash is of
-# (order_id: their orders, for order_items; anonymous_id: devices seen only with them).
+# (order_id: their orders, for order_items; anonymous_id: devices seen only with them;
+# email: lower(trim(email)), for a new customer record of an erased person).
 ERASURE_IDENTIFIERS = "raw.erasure_identifiers"
-ERASED_ID_KINDS = ("order_id", "anonymous_id")
+ERASED_ID_KINDS = ("order_id", "anonymous_id", "email")
 # Bookkeeping of the ledgers: no personal data, never deleted from by an erasure.
 LEDGER_TABLES = frozenset({("raw", "erasure_ledger"), ("raw", "erasure_identifiers")})
 # Contact fields: kept in the working warehouse (exports need them), never published, masked
@@ -292,7 +293,8 @@ def _erased_values(value: str, source: str, ledger_query: str) -> str:
 def erased_row_sql(columns: set[str], kinds: frozenset[str], source: str) -> str:
     """SQL over relation `source` with typed columns t_<name>: the row belongs to an erased
     person (ingest). Same rule as segmint forget: their customer_id; one of their order ids
-    (order_items carry no customer_id); an anonymous_id of theirs on a row without one."""
+    (order_items carry no customer_id); an anonymous_id of theirs on a row without one; one
+    of their e-mails (lower(trim)), so a new record of an erased person stays out too."""
     out: list[str] = []
     if "customer_id" in kinds and "customer_id" in columns:
         out.append(
@@ -309,7 +311,8 @@ def erased_row_sql(columns: set[str], kinds: frozenset[str], source: str) -> str
             f"select lower(identifier_hash) from {ERASURE_IDENTIFIERS} "
             f"where identifier_kind = '{kind}'"
         )
-        test = _erased_values(f"t_{kind}", source, ids)
+        value = "lower(trim(t_email))" if kind == "email" else f"t_{kind}"
+        test = _erased_values(value, source, ids)
         if kind == "anonymous_id" and "customer_id" in columns:
             test = f"(t_customer_id is null and {test})"
         out.append(test)

@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     recommend_cold_start_orders: int = Field(
         1, description="Customers with at most this many orders get popular suggestions"
     )
+    identity_merge_types: str = Field(
+        "email,phone",
+        description="Identifier types that may merge customer records into one person (comma "
+        "list of email, phone); other identifiers (devices) only attach activity to one person",
+    )
+    identity_max_persons: int = Field(
+        5, description="An identifier linked to more customer records than this merges none"
+    )
+    identity_placeholder_emails: str = Field(
+        "noreply@%,no-reply@%,donotreply@%,do-not-reply@%,none@%,guest@%",
+        description="E-mails that never merge records (comma list of lower-case LIKE patterns)",
+    )
     owners: str = Field(
         "team:data", description="Owners of every Dagster asset (comma list: team:x or emails)"
     )
@@ -111,6 +123,19 @@ class Settings(BaseSettings):
     @property
     def published_path(self) -> Path:
         return self.published or self.warehouse.parent / "published.duckdb"
+
+
+def identity_vars(merge_types: str, max_persons: int, placeholders: str) -> dict[str, object]:
+    """The dbt vars of the identity rules (int_identity_graph) from their settings."""
+
+    def items(text: str) -> list[str]:
+        return [t.strip().lower() for t in text.split(",") if t.strip()]
+
+    return {
+        "identity_merge_types": items(merge_types),
+        "identity_max_persons": max_persons,
+        "identity_placeholder_emails": [p.replace("'", "''") for p in items(placeholders)],
+    }
 
 
 @lru_cache

@@ -24,6 +24,7 @@ RUNTIME_COLUMNS = frozenset(
         "computed_at",  # ml tables that stamp their own computation time
         "created_at",
         "dbt_updated_at",  # snapshot bookkeeping (only wall clock when updated_at is null)
+        "merged_at",  # marts.identity_merges: when the run recorded the merge
     }
 )
 

@@ -110,3 +110,13 @@
 {% macro duckdb__utc_now() -%}
     timezone('UTC', now())
 {%- endmacro %}
+
+{#- A phone number reduced to its digits (and a leading +): separators never split a match.
+    Null when fewer than 6 digits remain. -#}
+{% macro normalized_phone(expr) -%}
+    {%- set ns = namespace(digits="trim(cast(" ~ expr ~ " as " ~ dbt.type_string() ~ "))") -%}
+    {%- for sep in [' ', '-', '.', '(', ')', '/'] -%}
+        {%- set ns.digits = "replace(" ~ ns.digits ~ ", '" ~ sep ~ "', '')" -%}
+    {%- endfor -%}
+    case when length({{ ns.digits }}) >= 6 then {{ ns.digits }} end
+{%- endmacro %}

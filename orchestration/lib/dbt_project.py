@@ -20,7 +20,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from orchestration.lib.resources import dbt_vars
+from orchestration.lib.resources import WarehouseResource
 from segmint.errors import SegmintError
 from segmint.project import DBT_PROJECT_DIR, dbt_dir
 from segmint.settings import Settings
@@ -95,7 +95,8 @@ def prepare(settings: Settings, project_dir: Path = DBT_PROJECT_DIR, force: bool
     cmd = [DBT_EXECUTABLE, "parse", "--quiet"]
     cmd += [
         "--vars",
-        json.dumps(dbt_vars(settings.churn_horizon_days, settings.as_of, settings.base_currency)),
+        # the same vars as every run's invocation (WarehouseResource.dbt_vars)
+        json.dumps(WarehouseResource.from_settings(settings).dbt_vars()),
     ]
     cmd += ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     cmd += ["--target-path", str(target), "--log-path", str(target.parent / "logs")]

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from segmint.project import dbt_dir
-from segmint.settings import Settings
+from segmint.settings import Settings, identity_vars
 
 # Every asset that writes the DuckDB file takes this pool; dagster.yaml limits it to 1, and
 # the default executor runs in process, so two writers never hold the file at once.
@@ -38,6 +38,9 @@ class WarehouseResource(dg.ConfigurableResource):
     churn_horizon_days: int = 90
     base_currency: str = "EUR"
     holdout_salt: str = "segmint"
+    identity_merge_types: str = Settings.model_fields["identity_merge_types"].default
+    identity_max_persons: int = Settings.model_fields["identity_max_persons"].default
+    identity_placeholder_emails: str = Settings.model_fields["identity_placeholder_emails"].default
 
     @classmethod
     def from_settings(cls, s: Settings) -> WarehouseResource:
@@ -53,6 +56,9 @@ class WarehouseResource(dg.ConfigurableResource):
             churn_horizon_days=s.churn_horizon_days,
             base_currency=s.base_currency,
             holdout_salt=s.holdout_salt,
+            identity_merge_types=s.identity_merge_types,
+            identity_max_persons=s.identity_max_persons,
+            identity_placeholder_emails=s.identity_placeholder_emails,
         )
 
     @property
@@ -66,7 +72,10 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def dbt_vars(self) -> dict[str, object]:
         """The vars of every dbt invocation (the prepare step parses with the same ones)."""
-        return dbt_vars(self.churn_horizon_days, self.as_of, self.base_currency)
+        identity = identity_vars(
+            self.identity_merge_types, self.identity_max_persons, self.identity_placeholder_emails
+        )
+        return dbt_vars(self.churn_horizon_days, self.as_of, self.base_currency, identity)
 
     def artifact_dir(self, name: str) -> Path:
         d = Path(self.artifacts) / name
@@ -79,10 +88,16 @@ class WarehouseResource(dg.ConfigurableResource):
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 
 
-def dbt_vars(churn_horizon_days: int, as_of: str | None, base_currency: str) -> dict[str, object]:
+def dbt_vars(
+    churn_horizon_days: int,
+    as_of: str | None,
+    base_currency: str,
+    identity: dict[str, object] | None = None,
+) -> dict[str, object]:
     v: dict[str, object] = {
         "churn_horizon_days": churn_horizon_days,
         "base_currency": base_currency,
+        **(identity or {}),
     }
     if as_of:
         v["as_of"] = as_of

@@ -32,6 +32,7 @@ from segmint.sample.dirt import dirty
 from segmint.sample.draws import stream
 from segmint.sample.events import P_ORDER, PROP_VOCAB, simulate_events
 from segmint.sample.fx import assign_currencies, check_currencies, fx_rates_table
+from segmint.sample.identity import clear_identity, identity_sample
 from segmint.sample.orders import Orders, simulate_orders
 from segmint.sample.population import Population, build_population
 from segmint.sample.reference import (
@@ -194,6 +195,7 @@ def generate(
     currencies: Mapping[str, float] | None = None,
     departments: int | None = None,
     basket_scale: float = 1.0,
+    identity: bool = False,
 ) -> dict[str, int]:
     """Write the raw tables to <out>/<table>/<table>_<NNN>.<ext>; returns rows per table.
 
@@ -203,6 +205,8 @@ def generate(
     `departments` (e.g. 32) labels the catalogue in that many departments instead of its ten
     categories, and `basket_scale` multiplies every customer's extra lines per order: with
     both, a grocery-like shop whose baskets span several departments.
+    `identity` adds duplicate and guest records, extra and shared devices
+    (segmint.sample.identity).
     """
     if departments is not None and departments < 1:
         raise ValueError("departments must be >= 1")
@@ -235,6 +239,12 @@ def generate(
         pop = replace(pop, basket=pop.basket * basket_scale)
     cust_table, updates = customers_table(rng, pop, profiles)
     counts = {name: 0 for name in TABLES}
+    extra: dict[str, int] = {}
+    if identity:
+        cust_table, updates, tables = identity_sample(out, seed, (cust_table, updates), pop, cal)
+        for name, tbl in tables.items():
+            extra[name] = write_file(tbl, out / name / f"{name}_identity.{fmt}", fmt)
+    clear_identity(out, keep=identity)
     counts["products"] = write_file(
         products_table(prods, departments), file_path(out, "products", 0, fmt), fmt
     )
@@ -267,7 +277,7 @@ def generate(
             for i, fut in enumerate(as_completed(futures)):
                 results.append(fut.result())
                 report("activity", i + 1, n_blocks)
-    for r in results:
+    for r in [*results, extra]:
         for name, v in r.items():
             counts[name] += v
     return counts

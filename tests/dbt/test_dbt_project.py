@@ -65,6 +65,8 @@ CUSTOMER_360_COLUMNS = [
     "email_click_rate",
     "sessions_prev_30d",
     "engagement_trend",
+    "person_id",
+    "is_primary_record",
 ]
 
 FCT_ORDERS_COLUMNS = [

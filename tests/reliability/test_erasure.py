@@ -275,7 +275,11 @@ def test_report_counts_per_layer(erasure) -> None:
     for layer in ("raw", "quarantine", "intermediate", "marts", "ml", "activation"):
         assert layers[layer] > 0, layers
     assert report.customer_id_hashes == sorted(person.keys)
-    recorded = {"order_id": len(person.orders), "anonymous_id": len(person.anon)}
+    recorded = {
+        "order_id": len(person.orders),
+        "anonymous_id": len(person.anon),
+        "email": len(person.emails),
+    }
     assert report.identifiers_recorded == {k: n for k, n in recorded.items() if n}
     assert not report.already_erased
     assert report.published == erasure["run"].published
@@ -355,7 +359,7 @@ def test_ledger_holds_hashes_and_no_personal_data(erasure) -> None:
     for person in people:
         text = repr(rows).lower()
         assert not any(v.lower() in text for v in person.ids | person.emails | person.phones)
-    # Their order ids and anonymous ids: hashes only (Python's keyed hash of the trimmed
+    # Their order ids, anonymous ids and e-mails: hashes only (Python's keyed hash of the trimmed
     # id = the SQL one forget used), one row per identifier, with the kind of identifier.
     with duckdb.connect(str(db), read_only=True) as con:
         cols = [r[0] for r in con.execute("describe raw.erasure_identifiers").fetchall()]
@@ -365,11 +369,13 @@ def test_ledger_holds_hashes_and_no_personal_data(erasure) -> None:
     assert cols == ["identifier_kind", "identifier_hash", "erased_at"]
     orders = set().union(*(p.orders for p in people))
     anon = set().union(*(p.anon for p in people))
+    emails = set().union(*(p.emails for p in people))
     assert orders and anon
     identifier_hash = load_key(db).identifier_hash
     assert sorted((k, h) for k, h, _ in ids) == sorted(
         [("order_id", identifier_hash(o)) for o in orders]
         + [("anonymous_id", identifier_hash(a)) for a in anon]
+        + [("email", identifier_hash(e)) for e in emails]
     )
     assert all(at is not None for _, _, at in ids)
     text = repr(ids).lower()

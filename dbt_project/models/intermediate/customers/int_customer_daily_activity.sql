@@ -1,10 +1,37 @@
 {{ config(materialized='table') }}
 
 {#- One row per customer and day with any activity: sessions and funnel steps (from
-    fct_sessions, by session start date), email events and orders. Features aggregate these
+    fct_sessions, by session start date; anonymous sessions of a device stitched to one
+    person count for that person's primary record), email events and orders. Features aggregate these
     days instead of raw events. Not cut at as_of: the features apply the cut. -#}
 
 with
+
+stitched_devices as (
+
+    -- anonymous ids attached to one person (int_identity_graph): their sessions count for
+    -- the person's primary record, so browsing before login counts toward engagement
+    select identifier_value as anonymous_id, primary_customer_id
+    from {{ ref('int_identity_graph') }}
+    where identifier_type = 'anonymous_id' and component_id is not null
+
+),
+
+attributed_sessions as (
+
+    select
+        coalesce(fct_sessions.customer_id, stitched_devices.primary_customer_id) as customer_id,
+        fct_sessions.session_date,
+        fct_sessions.page_views,
+        fct_sessions.product_views,
+        fct_sessions.cart_adds,
+        fct_sessions.converted
+    from {{ ref('fct_sessions') }} as fct_sessions
+    left join stitched_devices
+        on fct_sessions.customer_id is null
+        and fct_sessions.anonymous_id = stitched_devices.anonymous_id
+
+),
 
 sessions as (
 
@@ -20,7 +47,7 @@ sessions as (
         sum(case when product_views > 0 and cart_adds > 0 then 1 else 0 end) as viewed_cart_sessions,
         sum(case when cart_adds > 0 and converted then 1 else 0 end) as converted_cart_sessions,
         sum(case when converted then 1 else 0 end) as converted_sessions
-    from {{ ref('fct_sessions') }}
+    from attributed_sessions
     where customer_id is not null
     group by customer_id, session_date
 

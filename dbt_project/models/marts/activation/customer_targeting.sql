@@ -5,7 +5,10 @@
     rec_<n>_name, rec_<n>_price and, when var('product_url_template') is set, rec_<n>_url)
     + contact fields + consent + erasure flag. The ml tables and the erasure ledger are optional
     (they may not exist yet on a first run): a missing one is replaced by an empty typed
-    relation, so this model always builds. Contact fields are nulled for erased customers. -#}
+    relation, so this model always builds. Contact fields are nulled for erased customers.
+    One row per customer record (customer_360's grain); is_marketable only on a person's
+    primary record (customer_360.is_primary_record), so an export sends each person once,
+    with the contact data of their most recently updated consented record. -#}
 
 {%- set segments = source('ml', 'customer_segments') -%}
 {%- set churn = source('ml', 'churn_scores') -%}
@@ -40,20 +43,62 @@ with
 
 customers as (
 
+    -- one row per record; only a person's primary record is marketable (one row per person
+    -- in every export), with the contact data of the person's most recent consented record
     select * from {{ ref('customer_360') }}
+
+),
+
+records as (
+
+    select
+        records.customer_id,
+        persons.person_id,
+        records.email,
+        records.phone,
+        records.first_name,
+        records.last_name,
+        records.postal_code,
+        records.marketing_consent,
+        records.record_updated_at
+    from {{ ref('stg_raw__customers') }} as records
+    left join {{ ref('identity_map') }} as persons
+        on persons.identifier_type = 'customer_id' and persons.customer_id = records.customer_id
+
+),
+
+person_contacts as (
+
+    -- a person's most recent consented record: the contact data their one row sends
+    select person_id, customer_id as contact_customer_id
+    from (
+        select
+            person_id,
+            customer_id,
+            row_number() over (
+                partition by person_id
+                order by record_updated_at desc nulls last, customer_id desc
+            ) as contact_rank
+        from records
+        where person_id is not null and coalesce(marketing_consent, false)
+    ) as ranked
+    where contact_rank = 1
 
 ),
 
 contacts as (
 
+    -- per record: the person's most recent consented record's contact data, else its own
     select
-        customer_id,
-        email,
-        phone,
-        first_name,
-        last_name,
-        postal_code
-    from {{ ref('stg_raw__customers') }}
+        own.customer_id,
+        coalesce(chosen.email, own.email) as email,
+        coalesce(chosen.phone, case when chosen.customer_id is null then own.phone end) as phone,
+        coalesce(chosen.first_name, own.first_name) as first_name,
+        coalesce(chosen.last_name, own.last_name) as last_name,
+        coalesce(chosen.postal_code, own.postal_code) as postal_code
+    from records as own
+    left join person_contacts on person_contacts.person_id = own.person_id
+    left join records as chosen on chosen.customer_id = person_contacts.contact_customer_id
 
 ),
 
@@ -160,7 +205,13 @@ erased as (
 joined as (
 
     select
-        customers.*,
+        {%- for column in relation_columns(ref('customer_360'), except=['marketing_consent']) %}
+        customers.{{ column }},
+        {%- endfor %}
+        customers.marketing_consent as record_marketing_consent,
+        -- one row per person: only the primary record may be marketed to
+        customers.marketing_consent and coalesce(customers.is_primary_record, true)
+            as marketing_consent,
         segments_ranked.segment_id,
         segments_ranked.segment_name,
         churn_ranked.churn_probability,
