@@ -7,7 +7,7 @@ against the RFM-grid baseline); the subtitle names the customers and the as-of d
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,13 +15,14 @@ from matplotlib.figure import Figure
 
 from ml.plots.style import count, headline
 from ml.plots.words import feature_words
-from ml.segmentation import SegmentationResult
+from ml.segmentation import PROSPECT_ID, SegmentationResult
 
 
 def figures(result: SegmentationResult) -> dict[str, Figure]:
     """The run's figures by file name."""
     names = result.names
     z = result.profile_z.copy()
+    prospects = [f"{s_}: {names[s_]}" for s_ in z.index if s_ == PROSPECT_ID]
     z.index = [f"{s_}: {names[s_]}" for s_ in z.index]
     points = result.projection[["pc1", "pc2"]].to_numpy()
     metrics, window = result.metrics, result.run.data_window
@@ -32,7 +33,7 @@ def figures(result: SegmentationResult) -> dict[str, Figure]:
     )
     return {
         "segment_sizes": segment_sizes(result.profiles, subtitle),
-        "segment_heatmap": segment_heatmap(z, subtitle),
+        "segment_heatmap": segment_heatmap(z, subtitle, not_in_title=prospects),
         "segment_projection": projection(
             points, result.projection["segment_id"].to_numpy(), names, subtitle, separation
         ),
@@ -74,8 +75,11 @@ def segment_sizes(profiles: pd.DataFrame, subtitle: str = "") -> Figure:
     return fig
 
 
-def _strongest(z_scores: pd.DataFrame) -> str:
-    """The takeaway of the heat map: the cell furthest from the average customer."""
+def _strongest(z_scores: pd.DataFrame, not_in_title: Sequence[str] = ()) -> str:
+    """The takeaway of the heat map: the cell furthest from the average customer (rows in
+    `not_in_title` aside: that prospects spend nothing is no news)."""
+    rest = z_scores.drop(index=list(not_in_title), errors="ignore")
+    z_scores = rest if len(rest) else z_scores
     values = z_scores.to_numpy(dtype=float)
     if not values.size or np.isnan(values).all():
         return "Segment profiles"
@@ -89,11 +93,14 @@ def _strongest(z_scores: pd.DataFrame) -> str:
     )
 
 
-def segment_heatmap(z_scores: pd.DataFrame, subtitle: str = "") -> Figure:
+def segment_heatmap(
+    z_scores: pd.DataFrame, subtitle: str = "", not_in_title: Sequence[str] = ()
+) -> Figure:
     """Heat map of segment feature means as z-scores against the whole population.
 
     Columns are feature names (customer_360's, as ml.segmentation profiles them); the ticks
-    show them in words (ml.plots.words).
+    show them in words (ml.plots.words). The title names the strongest trait of a segment
+    not in `not_in_title` (row labels).
     """
     fig = Figure(
         figsize=(max(7, 0.5 * z_scores.shape[1] + 3.5), 0.55 * z_scores.shape[0] + 3.5),
@@ -113,7 +120,7 @@ def segment_heatmap(z_scores: pd.DataFrame, subtitle: str = "") -> Figure:
     ax.set_xlabel("customer feature (log scale where skewed)")
     ax.set_ylabel("segment")
     fig.colorbar(image, ax=ax, label="segment average vs all customers (standard deviations)")
-    headline(fig, _strongest(z_scores), subtitle)
+    headline(fig, _strongest(z_scores, not_in_title), subtitle)
     return fig
 
 

@@ -133,7 +133,7 @@ def _run_folder_name(run_id: str | None) -> str:
             run_id = dg.AssetExecutionContext.get().run_id
         except dg.DagsterInvariantViolationError:  # called outside an asset
             run_id = None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return f"{stamp}-{run_id[:8]}" if run_id else stamp
 
 

@@ -107,17 +107,17 @@ def test_forecast_title_states_the_expected_demand_against_the_days_before() -> 
 
 
 def backtests() -> pd.DataFrame:
-    """Prophet and seasonal naive on total and two categories at two origins; a third
-    category only has the baseline (it must not weigh on the baseline line)."""
+    """Each series' own method (Prophet, or its share of the parent) and seasonal naive at
+    two origins; a third category only has the baseline (it must not weigh on the line)."""
     rows = []
     for cutoff in ("2025-01-01", "2025-02-01"):
-        for key, level, own, naive in (
-            ("total", "total", 0.8, 1.0),
-            ("category=a", "category", 0.9, 1.2),
-            ("category=b", "category", 0.9, 1.2),
-            ("category=c", "category", None, 5.0),
+        for key, level, method, own, naive in (
+            ("total", "total", "prophet", 0.8, 1.0),
+            ("category=a", "category", "prophet", 0.9, 1.2),
+            ("category=b", "category", "share", 0.9, 1.2),
+            ("category=c", "category", "share", None, 5.0),
         ):
-            for model, mase in (("prophet", own), ("seasonal_naive", naive)):
+            for model, mase in ((method, own), ("seasonal_naive", naive)):
                 if mase is not None:
                     rows.append(
                         {"series_key": key, "level": level, "model": model, "mase": mase}
@@ -129,9 +129,9 @@ def backtests() -> pd.DataFrame:
 def test_backtest_summary_draws_the_naive_baseline_as_a_line_over_the_bars() -> None:
     fig = forecast.plot_backtest_summary(backtests(), interval_width=0.8)
     title, sub = headline_text(fig)
-    # Same 6 (series, origin) pairs: Prophet (2 x 0.8 + 4 x 0.9) / 6, naive (2 + 4 x 1.2) / 6.
+    # Same 6 (series, origin) pairs: own methods (2 x 0.8 + 4 x 0.9) / 6, naive (2 + 4 x 1.2) / 6.
     assert title == (
-        "Prophet beats the seasonal-naive baseline: mean error (MASE) 0.87 vs 1.13, "
+        "Forecasts beat the seasonal-naive baseline: mean error (MASE) 0.87 vs 1.13, "
         "lower on 100% of 6 backtests"
     )
     assert sub.startswith("3 series, 2 forecast origins from 2025-01-01 to 2025-02-01")
@@ -139,7 +139,9 @@ def test_backtest_summary_draws_the_naive_baseline_as_a_line_over_the_bars() -> 
     assert [t.get_text() for t in ax_mase.get_xticklabels()] == ["all demand", "by category"]
     (line,) = [ln for ln in ax_mase.get_lines() if ln.get_label() == "seasonal naive (baseline)"]
     assert list(line.get_ydata()) == pytest.approx([1.0, 1.2])
-    assert [p.get_height() for p in ax_mase.patches] == pytest.approx([0.8, 0.9])
+    bars = {c.get_label(): [p.get_height() for p in c] for c in ax_mase.containers}
+    assert bars["Prophet"] == pytest.approx([0.8, 0.9])
+    assert bars["share of the parent series"][1] == pytest.approx(0.9)
     target = [ln for ln in ax_cov.get_lines() if ln.get_label() == "target 80%"]
     assert target and list(target[0].get_ydata()) == [0.8, 0.8]
     assert "lower is better" in ax_mase.get_ylabel()
@@ -157,10 +159,16 @@ def test_every_profiled_feature_has_words_and_unknown_ones_read_from_their_name(
 
 def test_segment_heat_map_labels_features_in_words_and_names_the_strongest_trait() -> None:
     z = pd.DataFrame(
-        {"recency_days": [-0.5, 3.0], "cat_share_books": [1.2, -0.1], "loyalty_points": [0, 0]},
-        index=["0: Loyal customers", "1: Lapsed customers"],
+        {
+            "recency_days": [-0.5, 3.0, np.nan],
+            "cat_share_books": [1.2, -0.1, -0.5],
+            "loyalty_points": [0, 0, -4.0],
+        },
+        index=["1: Loyal customers", "2: Lapsed customers", "0: Prospects"],
     )
-    fig = segmentation.segment_heatmap(z, segmentation.data_window("2025-06-30", 1000, {}))
+    window = segmentation.data_window("2025-06-30", 1000, {})
+    # That prospects have no points is no news: the title looks at the other segments.
+    fig = segmentation.segment_heatmap(z, window, not_in_title=["0: Prospects"])
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == [
         "days since last order",
