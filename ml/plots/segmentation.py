@@ -44,12 +44,14 @@ def data_window(as_of: str | None, n_customers: int, metrics: Mapping) -> str:
     """Subtitle: which customers, as of when, how many were clustered into how many segments."""
     when = f" as of {as_of}" if as_of else ""
     text = f"{count(n_customers)} customers{when}"
-    if "n_clustered" in metrics and "k" in metrics:
-        text += (
-            f"; {count(metrics['n_clustered'])} with a purchase clustered into "
-            f"{metrics['k']} segments"
-        )
-    return text
+    if "n_clustered" not in metrics or "k" not in metrics:
+        return text
+    if metrics["n_clustered"] >= n_customers:
+        return f"{text}, clustered into {metrics['k']} segments"
+    return (
+        f"{text}; {count(metrics['n_clustered'])} with a purchase clustered into "
+        f"{metrics['k']} segments, the others are prospects"
+    )
 
 
 def segment_sizes(profiles: pd.DataFrame, subtitle: str = "") -> Figure:

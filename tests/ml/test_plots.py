@@ -195,7 +195,12 @@ def test_segment_sizes_and_projection_titles_state_the_takeaway() -> None:
     window = segmentation.data_window("2025-06-30", 1000, {"n_clustered": 850, "k": 2})
     title, sub = headline_text(segmentation.segment_sizes(profiles, window))
     assert title == "Largest segment: Lapsed customers, 60% of customers (600 of 1,000)"
-    assert sub == "1,000 customers as of 2025-06-30; 850 with a purchase clustered into 2 segments"
+    assert sub == (
+        "1,000 customers as of 2025-06-30; 850 with a purchase clustered into 2 segments, "
+        "the others are prospects"
+    )
+    everyone = segmentation.data_window(None, 1000, {"n_clustered": 1000, "k": 4})
+    assert everyone == "1,000 customers, clustered into 4 segments"
     points = np.random.default_rng(0).normal(size=(40, 2))
     labels = np.repeat([0, 1], 20)
     fig = segmentation.projection(points, labels, {0: "a", 1: "b"}, window, (0.41, 0.22))
