@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from ml.runs import MODEL_RUN_COLUMNS
+from segmint.fs import atomic_file
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -122,16 +126,68 @@ def column_schema(frame: pd.DataFrame) -> dg.TableSchema:
     )
 
 
-def figures_metadata(figures: dict[str, Figure], folder: Path) -> dict[str, dg.MetadataValue]:
-    """Save each figure as <folder>/<name>.png and return metadata showing it in the UI."""
+def _run_folder_name(run_id: str | None) -> str:
+    """A sortable folder name for this run's plots: UTC time, then the Dagster run id's head."""
+    if run_id is None:
+        try:
+            run_id = dg.AssetExecutionContext.get().run_id
+        except dg.DagsterInvariantViolationError:  # called outside an asset
+            run_id = None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{run_id[:8]}" if run_id else stamp
+
+
+def _claim_run_folder(runs: Path, name: str) -> Path:
+    """Create runs/<name> (runs/<name>-2, ... when taken): a run never writes into another's."""
+    runs.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        folder = runs / (name if n == 1 else f"{name}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"no free run folder for {name} under {runs}")
+
+
+def _point_latest(folder: Path, run: Path) -> None:
+    """Make <folder>/latest a relative symlink to `run`, swapped in atomically (a temp link
+    renamed over it); where symlinks fail, <folder>/latest.txt names the run instead."""
+    target = run.relative_to(folder)
+    tmp = folder / f".latest.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        tmp.symlink_to(target, target_is_directory=True)
+        os.replace(tmp, folder / "latest")
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        with atomic_file(folder / "latest.txt") as (fh, _):
+            fh.write(f"{target.as_posix()}\n".encode())
+        return
+    (folder / "latest.txt").unlink(missing_ok=True)  # a stale pointer from a symlink-less run
+
+
+def figures_metadata(
+    figures: dict[str, Figure], folder: Path, run_id: str | None = None
+) -> dict[str, dg.MetadataValue]:
+    """Save each figure as <folder>/runs/<run>/<name>.png, point <folder>/latest at that run,
+    and return metadata showing the figures in the UI.
+
+    <run> is the UTC time and the Dagster run id (`run_id`, or the current asset's). Each PNG
+    is written to a temp name and renamed, `latest` moves only once all are in place, and
+    earlier runs' folders are kept.
+    """
     from ml.plots.style import to_png  # matplotlib: imported when a model has run, not at load
 
-    folder.mkdir(parents=True, exist_ok=True)
     meta: dict[str, dg.MetadataValue] = {}
+    if not figures:
+        return meta
+    run = _claim_run_folder(folder / "runs", _run_folder_name(run_id))
     for name, fig in figures.items():
         png = to_png(fig)
-        (folder / f"{name}.png").write_bytes(png)
+        with atomic_file(run / f"{name}.png") as (fh, _):
+            fh.write(png)
         b64 = base64.b64encode(png).decode()
         meta[f"plot_{name}"] = dg.MetadataValue.md(f"![{name}](data:image/png;base64,{b64})")
-        meta[f"plot_{name}_path"] = dg.MetadataValue.path(str(folder / f"{name}.png"))
+        meta[f"plot_{name}_path"] = dg.MetadataValue.path(str(run / f"{name}.png"))
+    _point_latest(folder, run)
     return meta

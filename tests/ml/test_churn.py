@@ -16,6 +16,7 @@ from ml.churn.drivers import driver_groups, explain, reference
 from ml.churn.examples import build_examples, calibration_rows, stratified_subsample
 from ml.features import LeakageError, check_point_in_time
 from ml.plots import churn as churn_plots
+from ml.plots.style import headline_text
 from tests.dbt.helpers import compiled_model_sql
 
 AS_OF = pd.Timestamp("2024-12-31")
@@ -270,7 +271,13 @@ def test_model_learns_the_planted_signal_and_beats_recency(result) -> None:
     assert result.metrics["brier"] < baselines["rfm_logistic"]["brier"]
     for key in ("pr_auc", "lift_top_decile", "calibration_curve"):
         assert key in result.metrics and key in baselines["recency"]
-    assert set(churn_plots.figures(result)) == {"churn_roc", "churn_calibration", "churn_lift"}
+    figures = churn_plots.figures(result)
+    assert set(figures) == {"churn_roc", "churn_calibration", "churn_lift"}
+    title, subtitle = headline_text(figures["churn_lift"])
+    assert title.startswith("Churn model finds ") and "in the top decile" in title
+    window = result.run.data_window
+    assert f"{window['n_eval']:,} customers as of {window['eval_cutoff']}" in subtitle
+    assert f"AUC {result.metrics['roc_auc']:.2f} vs " in headline_text(figures["churn_roc"])[0]
 
 
 def test_drivers_explain_long_gaps_in_words(frames, result) -> None:

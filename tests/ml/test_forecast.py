@@ -27,6 +27,7 @@ from ml.forecast import (
     series_level,
 )
 from ml.plots import forecast as forecast_plots
+from ml.plots.style import headline_text
 
 END = pd.Timestamp("2025-06-30")
 DAYS = 420
@@ -254,6 +255,12 @@ def test_backtest_scores_prophet_and_seasonal_naive_at_each_cutoff(result) -> No
 def test_figures_render_to_png(result) -> None:
     figures = forecast_plots.figures(result)
     assert set(figures) == {"forecast_total", "backtest_summary"}
+    total = result.forecasts[result.forecasts["series_key"] == "total"]
+    title, subtitle = headline_text(figures["forecast_total"])
+    assert title.startswith(f"Forecast: {total['yhat'].sum():,.0f} orders expected in the next 14")
+    assert f"to {result.run.data_window['end']} (" in subtitle
+    labels = [ln.get_label() for ln in figures["backtest_summary"].axes[0].get_lines()]
+    assert "seasonal naive (baseline)" in labels
     for fig in figures.values():
         assert isinstance(fig, Figure)
         buf = io.BytesIO()

@@ -13,6 +13,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from ml.features import drop_correlated
 from ml.plots import segmentation as segmentation_plots
+from ml.plots.style import headline_text
 from ml.segmentation import (
     PROSPECT_ID,
     PreviousSegmentation,
@@ -189,6 +190,12 @@ def test_profiles_describe_every_segment(base) -> None:
     assert f"{vip['size']:,} customers" in vip["description"]
     figures = segmentation_plots.figures(result)
     assert set(figures) == {"segment_sizes", "segment_heatmap", "segment_projection"}
+    largest = p.sort_values("size").iloc[-1]
+    title, subtitle = headline_text(figures["segment_sizes"])
+    assert title.startswith(f"Largest segment: {largest['name']}, {largest['share']:.0%}")
+    assert subtitle.startswith(f"{len(frame):,} customers")
+    ticks = [t.get_text() for t in figures["segment_heatmap"].axes[0].get_xticklabels()]
+    assert "total spend" in ticks and "monetary" not in ticks
     record = result.run.to_row()
     assert record["model"] == "segmentation"
     assert json.loads(record["metrics"])["k"] == 3
