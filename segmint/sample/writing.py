@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from segmint.contract import EVENT_TYPES, ORDER_STATUSES, TABLES
 from segmint.sample.calendar import Calendar, build_calendar
+from segmint.sample.campaigns import clear_history, simulate_campaigns, write_runs
 from segmint.sample.catalogue import Products, build_products, products_table
 from segmint.sample.columns import concat, float_text, ids, int_text, take_or_null, timestamps
 from segmint.sample.contacts import customers_table
@@ -77,6 +78,7 @@ class _BlockJob:
     cal: Calendar
     prods: Products
     pop: Population
+    export_history: Path | None = None
 
 
 def _orders_tables(
@@ -161,8 +163,11 @@ def _run_block(job: _BlockJob) -> dict[str, int]:
     rng = stream(job.seed, 10, job.block)
     cal, pop, prods = job.cal, job.pop, job.prods
     od = simulate_orders(rng, cal, pop, prods)
-    ev = simulate_events(rng, cal, pop, prods, od)
     cust_ids = ids("C", pop.number, 7)
+    if job.export_history is not None:
+        history = job.export_history
+        od = simulate_campaigns(history, job.seed, job.block, cal, pop, prods, od, cust_ids)
+    ev = simulate_events(rng, cal, pop, prods, od)
     prefix = f"{job.block:03d}"
     orders, items, order_ids, currency, total = _orders_tables(od, pop, cust_ids, prefix)
     events = _events_table(ev, cal, cust_ids, prefix, order_ids, currency, total)
@@ -189,12 +194,15 @@ def generate(
     progress: Progress | None = None,
     workers: int | None = None,
     currencies: Mapping[str, float] | None = None,
+    export_history: Path | None = None,
 ) -> dict[str, int]:
     """Write the raw tables to <out>/<table>/<table>_<NNN>.<ext>; returns rows per table.
 
     `currencies` (weights by ISO code, e.g. {"EUR": 0.7, "GBP": 0.3}) draws each customer's
     currency from them; by default customers pay in their country's currency. fx_rates holds
-    the rates to EUR (the base currency) of every other currency used.
+    the rates to EUR (the base currency) of every other currency used. `export_history`
+    (a folder) adds past campaigns: their export runs, members and holdouts as segmint's
+    activation tables record them (segmint.sample.campaigns), and the orders they caused.
     """
     weights = check_currencies(currencies)
     if customers < 1:
@@ -213,6 +221,8 @@ def generate(
             for old in folder.glob(f"{table}_[0-9][0-9][0-9].*"):
                 if old.suffix in (".csv", ".parquet", ".tmp"):
                     old.unlink()
+    if export_history is not None:
+        clear_history(Path(export_history))
     report("customers", 0, 1)
     cal = build_calendar(seed, days, end_date)
     prods = build_products(seed)
@@ -233,7 +243,8 @@ def generate(
     n_blocks = math.ceil(customers / BLOCK_CUSTOMERS)
     jobs = [
         _BlockJob(out, fmt, seed, b, dirt_rate, cal, prods,
-                  pop.subset(slice(b * BLOCK_CUSTOMERS, (b + 1) * BLOCK_CUSTOMERS)))
+                  pop.subset(slice(b * BLOCK_CUSTOMERS, (b + 1) * BLOCK_CUSTOMERS)),
+                  export_history)
         for b in range(n_blocks)
     ]  # fmt: skip
     n_workers = min(n_blocks, workers if workers is not None else (os.cpu_count() or 1))
@@ -253,4 +264,6 @@ def generate(
     for r in results:
         for name, v in r.items():
             counts[name] += v
+    if export_history is not None:
+        write_runs(Path(export_history), seed, cal)
     return counts
