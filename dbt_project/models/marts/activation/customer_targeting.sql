@@ -1,12 +1,14 @@
 {{ config(materialized='table') }}
 
 {#- The one table audiences select from: customer_360 + latest segment + latest churn score
+    + uplift (mean over the audiences of ml.uplift_scores, and its rank) + discount sensitivity
     + contact fields + consent + erasure flag. The ml tables and the erasure ledger are optional
     (they may not exist yet on a first run): a missing one is replaced by an empty typed
     relation, so this model always builds. Contact fields are nulled for erased customers. -#}
 
 {%- set segments = source('ml', 'customer_segments') -%}
 {%- set churn = source('ml', 'churn_scores') -%}
+{%- set uplift = source('ml', 'uplift_scores') -%}
 {%- set ledger = source('erasure', 'erasure_ledger') -%}
 
 {%- if execute -%}
@@ -19,10 +21,14 @@
     {%- set has_ledger = adapter.get_relation(
         database=ledger.database, schema=ledger.schema, identifier=ledger.identifier
     ) is not none -%}
+    {%- set has_uplift = adapter.get_relation(
+        database=uplift.database, schema=uplift.schema, identifier=uplift.identifier
+    ) is not none -%}
 {%- else -%}
     {%- set has_segments = false -%}
     {%- set has_churn = false -%}
     {%- set has_ledger = false -%}
+    {%- set has_uplift = false -%}
 {%- endif %}
 
 with
@@ -90,6 +96,37 @@ churn_ranked as (
 
 ),
 
+uplift_means as (
+
+    {%- if has_uplift %}
+    select
+        customer_id,
+        avg(cast(uplift_purchase as {{ type_double() }})) as uplift_purchase,
+        {{ to_money('avg(uplift_revenue)') }} as uplift_revenue
+    from {{ uplift }}
+    group by customer_id
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ type_double() }}) as uplift_purchase,
+        cast(null as {{ type_money() }}) as uplift_revenue
+    where 1 = 0
+    {%- endif %}
+
+),
+
+uplift_ranked as (
+
+    select
+        customer_id,
+        uplift_purchase,
+        uplift_revenue,
+        cume_dist() over (order by uplift_purchase) as uplift_purchase_pct
+    from uplift_means
+    where uplift_purchase is not null
+
+),
+
 erased as (
 
     {%- if has_ledger %}
@@ -111,6 +148,11 @@ joined as (
         segments_ranked.segment_name,
         churn_ranked.churn_probability,
         churn_ranked.risk_band,
+        uplift_ranked.uplift_purchase,
+        uplift_ranked.uplift_revenue,
+        uplift_ranked.uplift_purchase_pct,
+        discounts.discount_share_index,
+        discounts.discount_purchase_rate_lift,
         case when erased.customer_id_hash is null then contacts.email end as email,
         case when erased.customer_id_hash is null then contacts.phone end as phone,
         case when erased.customer_id_hash is null then contacts.first_name end as first_name,
@@ -126,6 +168,10 @@ joined as (
     left join churn_ranked
         on customers.customer_id = churn_ranked.customer_id
         and churn_ranked.score_rank = 1
+    left join uplift_ranked
+        on customers.customer_id = uplift_ranked.customer_id
+    left join {{ ref('discount_sensitivity') }} as discounts
+        on customers.customer_id = discounts.customer_id
     left join erased
         on {{ keyed_hash('customers.customer_id') }} = erased.customer_id_hash
 
