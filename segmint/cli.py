@@ -76,6 +76,15 @@ def generate(
             help="Customers' currencies with weights, e.g. EUR=0.7,GBP=0.3 (default: by country)"
         ),
     ] = None,
+    past_exports: Annotated[
+        bool,
+        typer.Option(
+            "--past-exports",
+            help="Also simulate a year of past audience exports with holdouts (and the orders "
+            "they caused) and record them in the warehouse's activation tables",
+        ),
+    ] = False,
+    warehouse: WarehouseOpt = None,
 ) -> None:
     """Write realistic sample raw data (the contract tables) to a landing folder."""
     from segmint.sample import generate as run_generate
@@ -87,6 +96,8 @@ def generate(
     if not 0.0 <= dirt_rate <= 1.0:
         raise SegmintError(f"--dirt-rate {dirt_rate} is not a share: give 0 to 1")
     weights = _currency_weights(currencies) if currencies else None
+    s = _settings(warehouse=warehouse) if past_exports else None
+    history = s.warehouse.parent / "sample_export_history" if s else None
     with progress_bar() as progress:
         counts = run_generate(
             out_dir,
@@ -97,11 +108,27 @@ def generate(
             dirt_rate=dirt_rate,
             progress=_progress_callback(progress),
             currencies=weights,
+            export_history=history,
         )
     table = Table("table", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
     out.print(table)
+    if s is not None and history is not None:
+        _record_past_exports(s, history)
+
+
+def _record_past_exports(s: Any, history: Path) -> None:
+    """Record the generated export history in the warehouse (as segmint's exports would)."""
+    import duckdb
+
+    from segmint.preflight import holding
+    from segmint.sample.history import record_export_history
+
+    s.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with holding(s, "segmint generate", shared=False), duckdb.connect(str(s.warehouse)) as con:
+        runs = record_export_history(con, history)
+    out.print(f"recorded {runs} past export runs in {s.warehouse}")
 
 
 @app.command()

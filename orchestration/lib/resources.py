@@ -105,6 +105,9 @@ class ModelsResource(dg.ConfigurableResource):
     forecast_country_holidays: str
     forecast_region_countries: dict[str, str]
     forecast_max_prophet_fits: int | None
+    uplift_min_treated: int = 200
+    uplift_min_control: int = 200
+    uplift_min_purchasers: int = 20
 
     @classmethod
     def from_settings(cls, s: Settings) -> ModelsResource:
@@ -120,4 +123,7 @@ class ModelsResource(dg.ConfigurableResource):
             forecast_country_holidays=s.forecast_country_holidays,
             forecast_region_countries=dict(s.forecast_region_countries),
             forecast_max_prophet_fits=s.forecast_max_prophet_fits,
+            uplift_min_treated=s.uplift_min_treated,
+            uplift_min_control=s.uplift_min_control,
+            uplift_min_purchasers=s.uplift_min_purchasers,
         )

@@ -1,9 +1,10 @@
-"""The ml domain: segmentation, churn (with its drift check) and demand forecasts."""
+"""The ml domain: segmentation, churn (with its drift check), demand forecasts, uplift."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from orchestration.defs.ml.assets import ML_ASSETS
+from orchestration.defs.ml.uplift import UPLIFT_ASSETS
 
-defs = dg.Definitions(assets=ML_ASSETS)
+defs = dg.Definitions(assets=[*ML_ASSETS, *UPLIFT_ASSETS])
