@@ -118,6 +118,10 @@ def _fit_effect(
         "learning_rate": params.learning_rate,
         "min_samples_leaf": params.min_samples_leaf,
         "categorical_features": "from_dtype",
+        # always stop on a validation split: uplift is a small difference of two fits, and
+        # scikit-learn's "auto" would leave the (small) holdout's model unstopped
+        "early_stopping": True,
+        "validation_fraction": 0.2,
         "random_state": params.seed,
     }
     base = HistGradientBoostingClassifier if binary else HistGradientBoostingRegressor

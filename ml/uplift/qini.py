@@ -45,3 +45,25 @@ def random_auuc(outcome: np.ndarray, treated: np.ndarray) -> float:
 def qini_coefficient(outcome: np.ndarray, treated: np.ndarray, uplift: np.ndarray) -> float:
     """AUUC of the ranking minus AUUC of random targeting (0: no better than random)."""
     return auuc(outcome, treated, uplift) - random_auuc(outcome, treated)
+
+
+def qini_interval(
+    outcome: np.ndarray,
+    treated: np.ndarray,
+    uplift: np.ndarray,
+    rounds: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float]:
+    """Bootstrap percentile interval of the Qini coefficient (rows resampled with replacement)."""
+    y = np.asarray(outcome, dtype=float)
+    t = np.asarray(treated, dtype=bool)
+    u = np.asarray(uplift, dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = [
+        qini_coefficient(y[i], t[i], u[i])
+        for i in (rng.integers(0, y.size, y.size) for _ in range(rounds))
+    ]
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(draws, [tail, 100.0 - tail])
+    return float(low), float(high)

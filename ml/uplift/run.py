@@ -16,7 +16,7 @@ from ml import runs
 from ml.runs import ModelRun
 from ml.uplift.model import check_outcomes, fit_uplift, predict_uplift
 from ml.uplift.params import MODEL_NAME, TREATMENT, UpliftParams
-from ml.uplift.qini import auuc, qini_coefficient, random_auuc
+from ml.uplift.qini import auuc, qini_coefficient, qini_interval, random_auuc
 
 CODE_MODULES = ("ml.uplift.params", "ml.uplift.model", "ml.uplift.qini", "ml.uplift.run")
 SCORE_COLUMNS = ("customer_id", "audience", "uplift_purchase", "uplift_revenue", "model_version")
@@ -31,8 +31,9 @@ class UpliftResult:
     holdout: pd.DataFrame
 
 
-def evaluate(holdout: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Model and random-targeting metrics on held-out rows with predictions."""
+def evaluate(holdout: pd.DataFrame, seed: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Model and random-targeting metrics on held-out rows with predictions; the Qini
+    coefficients with a 95% bootstrap interval (above 0: better than random targeting)."""
     t = holdout[TREATMENT].astype(bool).to_numpy()
     metrics: dict[str, Any] = {"n_holdout": len(holdout), "n_holdout_treated": int(t.sum())}
     baseline: dict[str, Any] = {"name": "random targeting"}
@@ -40,6 +41,8 @@ def evaluate(holdout: pd.DataFrame) -> tuple[dict[str, Any], dict[str, Any]]:
         y = holdout[outcome].astype(float).to_numpy()
         u = holdout[score].to_numpy()
         metrics[f"qini_{outcome}"] = qini_coefficient(y, t, u)
+        low, high = qini_interval(y, t, u, seed=seed)
+        metrics[f"qini_{outcome}_ci_low"], metrics[f"qini_{outcome}_ci_high"] = low, high
         metrics[f"auuc_{outcome}"] = auuc(y, t, u)
         baseline[f"qini_{outcome}"] = 0.0
         baseline[f"auuc_{outcome}"] = random_auuc(y, t)
@@ -76,7 +79,7 @@ def _run(
     held[["uplift_purchase", "uplift_revenue"]] = predict_uplift(
         fit_uplift(training.iloc[train_idx], params), held
     )
-    metrics, baseline = evaluate(held)
+    metrics, baseline = evaluate(held, params.seed)
     model = fit_uplift(training, params)
     window = {
         "runs": int(training["run_id"].nunique()),

@@ -11,6 +11,8 @@ import pandas as pd
 
 from orchestration.defs.ml.uplift import uplift_scores
 from orchestration.lib.resources import ModelsResource, WarehouseResource
+from segmint.activation import check_audience, targeting_columns
+from segmint.activation.audience import audience_from_mapping
 from segmint.catalog import has_table
 from segmint.erasure import forget
 from tests.conftest import make_settings
@@ -56,6 +58,23 @@ def test_a_pipeline_without_past_exports_writes_no_uplift_rows(twice) -> None:
             "select count(*), count(uplift_purchase) from marts.customer_targeting"
         ).fetchone()
         assert column[0] > 0 and column[1] == 0
+        schema = targeting_columns(con)
+    # an audience may target the top 30% by uplift, discount-sensitive customers only
+    audience = audience_from_mapping(
+        {
+            "name": "top_uplift_discount",
+            "conditions": {
+                "all": [
+                    {"column": "uplift_purchase_pct", "op": ">", "value": 0.7},
+                    {"column": "discount_share_index", "op": ">=", "value": 1.5},
+                ]
+            },
+            "destinations": ["csv"],
+        },
+        "top_uplift_discount.yml",
+    )
+    assert check_audience(audience, schema) == []
+    assert schema["uplift_purchase"] == "DOUBLE" and schema["uplift_revenue"] == "DECIMAL(18,2)"
 
 
 def test_scores_are_written_with_their_run_and_erasure_removes_the_person(tmp_path: Path) -> None:
