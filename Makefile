@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)  ## create .venv and install the locked dependencies
 
 demo: install  ## generate sample data, run the whole pipeline, print a summary
-	$(BIN)/segmint generate --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --out landing
+	$(BIN)/segmint generate --customers $(DEMO_CUSTOMERS) --days $(DEMO_DAYS) --out landing --past-exports
 	$(BIN)/segmint run
 	$(BIN)/segmint status
 

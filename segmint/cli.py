@@ -90,6 +90,15 @@ def generate(
             help="Add duplicate and guest records, extra and shared devices (truth in _truth/)",
         ),
     ] = False,
+    past_exports: Annotated[
+        bool,
+        typer.Option(
+            "--past-exports",
+            help="Also simulate a year of past audience exports with holdouts (and the orders "
+            "they caused) and record them in the warehouse's activation tables",
+        ),
+    ] = False,
+    warehouse: WarehouseOpt = None,
 ) -> None:
     """Write realistic sample raw data (the contract tables) to a landing folder."""
     from segmint.sample import generate as run_generate
@@ -105,6 +114,8 @@ def generate(
     if not 0.0 < basket_scale <= 50.0:
         raise SegmintError("--basket-scale must be above 0 and at most 50")
     weights = _currency_weights(currencies) if currencies else None
+    s = _settings(warehouse=warehouse) if past_exports else None
+    history = s.warehouse.parent / "sample_export_history" if s else None
     with progress_bar() as progress:
         counts = run_generate(
             out_dir,
@@ -118,11 +129,27 @@ def generate(
             departments=departments,
             basket_scale=basket_scale,
             identity=identity,
+            export_history=history,
         )
     table = Table("table", "rows", title=f"generated into {out_dir}")
     for name, n in counts.items():
         table.add_row(name, f"{n:,}")
     out.print(table)
+    if s is not None and history is not None:
+        _record_past_exports(s, history)
+
+
+def _record_past_exports(s: Any, history: Path) -> None:
+    """Record the generated export history in the warehouse (as segmint's exports would)."""
+    import duckdb
+
+    from segmint.preflight import holding
+    from segmint.sample.history import record_export_history
+
+    s.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with holding(s, "segmint generate", shared=False), duckdb.connect(str(s.warehouse)) as con:
+        runs = record_export_history(con, history)
+    out.print(f"recorded {runs} past export runs in {s.warehouse}")
 
 
 @app.command()

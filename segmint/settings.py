@@ -96,6 +96,15 @@ class Settings(BaseSettings):
         "noreply@%,no-reply@%,donotreply@%,do-not-reply@%,none@%,guest@%",
         description="E-mails that never merge records (comma list of lower-case LIKE patterns)",
     )
+    uplift_min_treated: int = Field(
+        200, description="Uplift: fewest treated members with a passed outcome window"
+    )
+    uplift_min_control: int = Field(
+        200, description="Uplift: fewest holdout members with a passed outcome window"
+    )
+    uplift_min_purchasers: int = Field(
+        20, description="Uplift: fewest purchasers in each of the treated and holdout groups"
+    )
     owners: str = Field(
         "team:data", description="Owners of every Dagster asset (comma list: team:x or emails)"
     )

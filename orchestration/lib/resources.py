@@ -125,6 +125,9 @@ class ModelsResource(dg.ConfigurableResource):
     recommend_stale_days: int = 60
     recommend_factors: int = 32
     recommend_cold_start_orders: int = 1
+    uplift_min_treated: int = 200
+    uplift_min_control: int = 200
+    uplift_min_purchasers: int = 20
 
     @classmethod
     def from_settings(cls, s: Settings) -> ModelsResource:
@@ -144,4 +147,7 @@ class ModelsResource(dg.ConfigurableResource):
             recommend_stale_days=s.recommend_stale_days,
             recommend_factors=s.recommend_factors,
             recommend_cold_start_orders=s.recommend_cold_start_orders,
+            uplift_min_treated=s.uplift_min_treated,
+            uplift_min_control=s.uplift_min_control,
+            uplift_min_purchasers=s.uplift_min_purchasers,
         )

@@ -66,7 +66,22 @@ def simulate_orders(
     ok = (ts >= cal.epoch0) & (ts <= cal.end_ts - 600)
     cust, ts, channel = cust[ok], ts[ok], channel[ok]
     order = np.lexsort((cust, ts))
-    cust, ts, channel = cust[order], ts[order], channel[order]
+    return build_orders(rng, cal, pop, prods, tastes, cust[order], ts[order], channel[order])
+
+
+def build_orders(
+    rng: np.random.Generator,
+    cal: Calendar,
+    pop: Population,
+    prods: Products,
+    tastes: Tastes,
+    cust: np.ndarray,
+    ts: np.ndarray,
+    channel: np.ndarray,
+    rate_override: np.ndarray | None = None,
+) -> Orders:
+    """Status, lines and discounts of orders placed at (cust, ts) through channel (sorted by
+    time, then customer); rate_override (per order) replaces the drawn discount rate."""
     day = (ts - cal.epoch0) // DAY
     n = cust.size
     u = rng.random(n)
@@ -94,9 +109,33 @@ def simulate_orders(
         depth,
         np.where(u2 < pop.coupon_p[cust], 0.10, 0.0),
     )
+    if rate_override is not None:
+        rate = np.where(rate_override > 0, rate_override, rate)
     line_disc = np.round(qty * price * rate[lo_]).astype(np.int64)
     gross = np.bincount(lo_, weights=qty * price, minlength=n).astype(np.int64)
     disc = np.bincount(lo_, weights=line_disc, minlength=n).astype(np.int64)
     return Orders(
         cust, ts, day, channel, status, gross, disc, n_lines, lo_, prod, qty, price, line_disc
-    )  # noqa: E501
+    )
+
+
+def merge_orders(a: Orders, b: Orders) -> Orders:
+    """The orders of a and b in one Orders, sorted by time, then customer."""
+    n_a = a.cust.size
+    cust = np.concatenate([a.cust, b.cust])
+    ts = np.concatenate([a.ts, b.ts])
+    order = np.lexsort((cust, ts))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    line_order = rank[np.concatenate([a.line_order, b.line_order + n_a])]
+    lines = np.argsort(line_order, kind="stable")
+
+    def cat(name: str, idx: np.ndarray) -> np.ndarray:
+        return np.concatenate([getattr(a, name), getattr(b, name)])[idx]
+
+    return Orders(
+        cust[order], ts[order], cat("day", order), cat("channel", order), cat("status", order),
+        cat("gross", order), cat("discount", order), cat("n_lines", order), line_order[lines],
+        cat("line_product", lines), cat("line_qty", lines), cat("line_price", lines),
+        cat("line_discount", lines),
+    )  # fmt: skip

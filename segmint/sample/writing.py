@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 from segmint.contract import EVENT_TYPES, ORDER_STATUSES, TABLES
 from segmint.sample.affinity import Affinity, block_tastes, build_affinity
 from segmint.sample.calendar import Calendar, build_calendar
+from segmint.sample.campaigns import clear_history, simulate_campaigns, write_runs
 from segmint.sample.catalogue import Products, build_products, products_table
 from segmint.sample.columns import concat, float_text, ids, int_text, take_or_null, timestamps
 from segmint.sample.contacts import customers_table
@@ -80,6 +81,7 @@ class _BlockJob:
     prods: Products
     pop: Population
     aff: Affinity
+    export_history: Path | None = None
 
 
 def _orders_tables(
@@ -165,8 +167,11 @@ def _run_block(job: _BlockJob) -> dict[str, int]:
     cal, pop, prods = job.cal, job.pop, job.prods
     tastes = block_tastes(job.seed, job.block, job.aff, pop.cat_cum, cal)
     od = simulate_orders(rng, cal, pop, prods, tastes)
-    ev = simulate_events(rng, cal, pop, tastes, od)
     cust_ids = ids("C", pop.number, 7)
+    if job.export_history is not None:
+        history = job.export_history
+        od = simulate_campaigns(history, job.seed, job.block, cal, pop, prods, tastes, od, cust_ids)
+    ev = simulate_events(rng, cal, pop, tastes, od)
     prefix = f"{job.block:03d}"
     orders, items, order_ids, currency, total = _orders_tables(od, pop, cust_ids, prefix)
     events = _events_table(ev, cal, cust_ids, prefix, order_ids, currency, total)
@@ -196,6 +201,7 @@ def generate(
     departments: int | None = None,
     basket_scale: float = 1.0,
     identity: bool = False,
+    export_history: Path | None = None,
 ) -> dict[str, int]:
     """Write the raw tables to <out>/<table>/<table>_<NNN>.<ext>; returns rows per table.
 
@@ -207,6 +213,9 @@ def generate(
     both, a grocery-like shop whose baskets span several departments.
     `identity` adds duplicate and guest records, extra and shared devices
     (segmint.sample.identity).
+    `export_history` (a folder) adds past campaigns: their export runs, members and holdouts
+    as segmint's activation tables record them (segmint.sample.campaigns), and the orders
+    they caused.
     """
     if departments is not None and departments < 1:
         raise ValueError("departments must be >= 1")
@@ -229,6 +238,8 @@ def generate(
             for old in folder.glob(f"{table}_[0-9][0-9][0-9].*"):
                 if old.suffix in (".csv", ".parquet", ".tmp"):
                     old.unlink()
+    if export_history is not None:
+        clear_history(Path(export_history))
     report("customers", 0, 1)
     cal = build_calendar(seed, days, end_date)
     prods = build_products(seed)
@@ -260,7 +271,8 @@ def generate(
     n_blocks = math.ceil(customers / BLOCK_CUSTOMERS)
     jobs = [
         _BlockJob(out, fmt, seed, b, dirt_rate, cal, prods,
-                  pop.subset(slice(b * BLOCK_CUSTOMERS, (b + 1) * BLOCK_CUSTOMERS)), aff)
+                  pop.subset(slice(b * BLOCK_CUSTOMERS, (b + 1) * BLOCK_CUSTOMERS)), aff,
+                  export_history)
         for b in range(n_blocks)
     ]  # fmt: skip
     n_workers = min(n_blocks, workers if workers is not None else (os.cpu_count() or 1))
@@ -280,4 +292,6 @@ def generate(
     for r in [*results, extra]:
         for name, v in r.items():
             counts[name] += v
+    if export_history is not None:
+        write_runs(Path(export_history), seed, cal)
     return counts

@@ -3,6 +3,7 @@
 {#- The one table audiences select from: customer_360 + latest segment + latest churn score
     + the top var('targeting_recommendations') product suggestions (rec_<n>_product_id,
     rec_<n>_name, rec_<n>_price and, when var('product_url_template') is set, rec_<n>_url)
+    + uplift (mean over the audiences of ml.uplift_scores, and its rank) + discount sensitivity
     + contact fields + consent + erasure flag. The ml tables and the erasure ledger are optional
     (they may not exist yet on a first run): a missing one is replaced by an empty typed
     relation, so this model always builds. Contact fields are nulled for erased customers.
@@ -12,6 +13,7 @@
 
 {%- set segments = source('ml', 'customer_segments') -%}
 {%- set churn = source('ml', 'churn_scores') -%}
+{%- set uplift = source('ml', 'uplift_scores') -%}
 {%- set ledger = source('erasure', 'erasure_ledger') -%}
 {%- set recommendations = source('ml', 'recommendations') -%}
 {%- set products = ref('stg_raw__products') -%}
@@ -32,11 +34,15 @@
         database=recommendations.database, schema=recommendations.schema,
         identifier=recommendations.identifier
     ) is not none -%}
+    {%- set has_uplift = adapter.get_relation(
+        database=uplift.database, schema=uplift.schema, identifier=uplift.identifier
+    ) is not none -%}
 {%- else -%}
     {%- set has_recs = false -%}
     {%- set has_segments = false -%}
     {%- set has_churn = false -%}
     {%- set has_ledger = false -%}
+    {%- set has_uplift = false -%}
 {%- endif %}
 
 with
@@ -166,6 +172,24 @@ recommended as (
         cast(null as {{ dbt.type_string() }}) as product_id,
         cast(null as {{ dbt.type_string() }}) as product_name,
         cast(null as {{ type_money() }}) as unit_price
+    {%- endif %}
+
+),
+
+uplift_means as (
+
+    {%- if has_uplift %}
+    select
+        customer_id,
+        avg(cast(uplift_purchase as {{ type_double() }})) as uplift_purchase,
+        {{ to_money('avg(uplift_revenue)') }} as uplift_revenue
+    from {{ uplift }}
+    group by customer_id
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ type_double() }}) as uplift_purchase,
+        cast(null as {{ type_money() }}) as uplift_revenue
     where 1 = 0
     {%- endif %}
 
@@ -186,6 +210,18 @@ recommended_wide as (
         customer_id
     from recommended
     group by customer_id
+
+),
+
+uplift_ranked as (
+
+    select
+        customer_id,
+        uplift_purchase,
+        uplift_revenue,
+        cume_dist() over (order by uplift_purchase) as uplift_purchase_pct
+    from uplift_means
+    where uplift_purchase is not null
 
 ),
 
@@ -224,6 +260,11 @@ joined as (
         recommended_wide.rec_{{ i }}_url,
         {%- endif %}
         {%- endfor %}
+        uplift_ranked.uplift_purchase,
+        uplift_ranked.uplift_revenue,
+        uplift_ranked.uplift_purchase_pct,
+        discounts.discount_share_index,
+        discounts.discount_purchase_rate_lift,
         case when erased.customer_id_hash is null then contacts.email end as email,
         case when erased.customer_id_hash is null then contacts.phone end as phone,
         case when erased.customer_id_hash is null then contacts.first_name end as first_name,
@@ -241,6 +282,10 @@ joined as (
         and churn_ranked.score_rank = 1
     left join recommended_wide
         on customers.customer_id = recommended_wide.customer_id
+    left join uplift_ranked
+        on customers.customer_id = uplift_ranked.customer_id
+    left join {{ ref('discount_sensitivity') }} as discounts
+        on customers.customer_id = discounts.customer_id
     left join erased
         on {{ keyed_hash('customers.customer_id') }} = erased.customer_id_hash
 

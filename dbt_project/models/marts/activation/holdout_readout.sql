@@ -16,11 +16,7 @@
 {%- endif -%}
 {%- set runs_source = source('activation', 'audience_runs') -%}
 {%- set members_source = source('activation', 'audience_run_members') -%}
-{%- set has_exports = execute and adapter.get_relation(
-    database=runs_source.database, schema=runs_source.schema, identifier=runs_source.identifier
-) is not none and adapter.get_relation(
-    database=members_source.database, schema=members_source.schema, identifier=members_source.identifier
-) is not none %}
+{%- set has_exports = relations_exist([runs_source, members_source]) %}
 
 with
 
