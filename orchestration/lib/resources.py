@@ -90,7 +90,8 @@ def dbt_vars(churn_horizon_days: int, as_of: str | None, base_currency: str) -> 
 
 
 class ModelsResource(dg.ConfigurableResource):
-    """Segment search range and the forecast's levels, metric, horizon, backtests, holidays.
+    """Segment search range, the forecast's levels, metric, horizon, backtests, holidays, and
+    the customer-value model (pytensor_cache None: the user cache folder).
 
     Seed, as-of date and churn horizon live on WarehouseResource: dbt reads them too.
     """
@@ -105,6 +106,9 @@ class ModelsResource(dg.ConfigurableResource):
     forecast_country_holidays: str
     forecast_region_countries: dict[str, str]
     forecast_max_prophet_fits: int | None
+    value_transaction_model: str = "modified_beta_geo"
+    value_interval_draws: int = 100
+    pytensor_cache: str | None = None
 
     @classmethod
     def from_settings(cls, s: Settings) -> ModelsResource:
@@ -120,4 +124,7 @@ class ModelsResource(dg.ConfigurableResource):
             forecast_country_holidays=s.forecast_country_holidays,
             forecast_region_countries=dict(s.forecast_region_countries),
             forecast_max_prophet_fits=s.forecast_max_prophet_fits,
+            value_transaction_model=s.value_transaction_model,
+            value_interval_draws=s.value_interval_draws,
+            pytensor_cache=str(s.pytensor_cache.resolve()) if s.pytensor_cache else None,
         )
