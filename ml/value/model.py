@@ -73,12 +73,12 @@ def fit(inputs: pd.DataFrame, params: ValueParams) -> FittedValue:
     frame = model_frame(inputs)
     if frame.empty:
         raise ValueError("no customer with a completed order to fit the value models on")
-    transactions = TRANSACTION_MODELS[params.transaction_model]()
-    transactions.build_model(frame[["customer_id", "frequency", "recency", "T"]])
-    _laplace(transactions, params, params.seed)
     repeat = frame[(frame["frequency"] > 0) & (frame["monetary_value"] > 0)]
     if len(repeat) < 2:
         raise ValueError("fewer than 2 repeat buyers: the spend model cannot be fitted")
+    transactions = TRANSACTION_MODELS[params.transaction_model]()
+    transactions.build_model(frame[["customer_id", "frequency", "recency", "T"]])
+    _laplace(transactions, params, params.seed)
     spend = GammaGammaModel()
     spend.build_model(repeat[["customer_id", "frequency", "monetary_value"]])
     _laplace(spend, params, params.seed + 1)

@@ -27,7 +27,13 @@ class ValueResult:
     scores: pd.DataFrame  # SCORE_COLUMNS -> ml.customer_value
     run: ModelRun  # -> ml.model_runs
     calibration: pd.DataFrame  # evaluation.calibration_by_decile of the time split
-    fitted: FittedValue
+    fitted: FittedValue | None  # None when there was nothing to fit
+
+
+def _empty_scores() -> pd.DataFrame:
+    """ml.customer_value without rows, typed (customer_id text, the figures doubles)."""
+    columns = {c: pd.Series(dtype=float) for c in SCORE_COLUMNS[1:-2]}
+    return pd.DataFrame({"customer_id": pd.Series(dtype=str), **columns})
 
 
 def _split(inputs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,8 +109,11 @@ def run_customer_value(
     current, past = _split(inputs)
     metrics, baseline, table = _evaluate(past, params)
     metrics["evaluation_seconds"] = round(time.perf_counter() - started, 3)
-    fitted = fit(current, params)
-    scores = predict(fitted, current, params)
+    try:
+        fitted: FittedValue | None = fit(current, params)
+    except ValueError as exc:  # no buyer yet, or too few repeat buyers: nothing to score
+        fitted, metrics["not_scored"] = None, str(exc)
+    scores = predict(fitted, current, params) if fitted else _empty_scores()
     as_of = current["as_of_date"].iloc[0] if len(current) else None
     window = {
         "as_of": as_of,
@@ -119,8 +128,8 @@ def run_customer_value(
         {
             "seconds": round(time.perf_counter() - started, 3),
             "n_scored": len(scores),
-            "n_repeat_customers": fitted.n_repeat_customers,
-            "parameters": fitted.parameters(),
+            "n_repeat_customers": fitted.n_repeat_customers if fitted else 0,
+            "parameters": fitted.parameters() if fitted else {},
             "predicted_revenue_90d_total": float(scores["predicted_revenue_90d"].sum()),
         }
     )

@@ -144,6 +144,14 @@ def test_run_reports_the_time_split_against_run_rate(result) -> None:
     assert result.run.to_row()["model_version"].startswith("customer_value-")
 
 
+def test_without_repeat_buyers_nothing_is_scored_and_the_run_says_why(inputs) -> None:
+    one_timers = inputs[inputs["frequency"] == 0]
+    result = run_customer_value(one_timers, PARAMS, run_at=RUN_AT)
+    assert result.scores.empty and list(result.scores.columns) == list(SCORE_COLUMNS)
+    assert "repeat buyers" in result.run.metrics["not_scored"]
+    assert result.run.metrics["evaluated"] is False and result.calibration.empty
+
+
 def test_erasure_removes_the_person_from_the_value_tables(tmp_path: Path, result, inputs) -> None:
     from orchestration.lib.io import write_tables
     from segmint.erasure import forget
