@@ -95,9 +95,16 @@ def predict(fitted: FittedValue, inputs: pd.DataFrame, params: ValueParams) -> p
     """One row per customer of `inputs`: p_alive, expected purchases and revenue, interval."""
     frame = model_frame(inputs)
     tx = fitted.transactions
-    p_alive = _draws(tx.expected_probability_alive(frame))
-    short = _draws(tx.expected_purchases(frame, future_t=HORIZON_DAYS))
-    long = _draws(tx.expected_purchases(frame, future_t=LONG_HORIZON_DAYS))
+    # customers with the same (frequency, recency, T) get the same purchase predictions:
+    # evaluate each history once (one-time buyers share a few hundred)
+    histories, inverse = np.unique(
+        frame[["frequency", "recency", "T"]].to_numpy(), axis=0, return_inverse=True
+    )
+    unique = pd.DataFrame(histories, columns=["frequency", "recency", "T"])
+    unique.insert(0, "customer_id", np.arange(len(unique)))
+    p_alive = _draws(tx.expected_probability_alive(unique))[:, inverse]
+    short = _draws(tx.expected_purchases(unique, future_t=HORIZON_DAYS))[:, inverse]
+    long = _draws(tx.expected_purchases(unique, future_t=LONG_HORIZON_DAYS))[:, inverse]
     spend_frame = frame.assign(
         monetary_value=np.where(frame["frequency"] > 0, frame["monetary_value"], 0.0),
         frequency=np.where(frame["monetary_value"] > 0, frame["frequency"], 0.0),

@@ -142,6 +142,10 @@ def test_run_reports_the_time_split_against_run_rate(result) -> None:
         assert metrics[name] is not None and baseline[name] is not None
     assert set(result.calibration["model"]) == {"model", "run_rate"}
     assert result.run.to_row()["model_version"].startswith("customer_value-")
+    from ml.plots import value as value_plots
+
+    figure = value_plots.figures(result)["value_calibration"]
+    assert len(figure.axes) == 2 and len(figure.axes[0].lines) == 3  # model, run-rate, diagonal
 
 
 def test_without_repeat_buyers_nothing_is_scored_and_the_run_says_why(inputs) -> None:
