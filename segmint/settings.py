@@ -105,6 +105,19 @@ class Settings(BaseSettings):
     uplift_min_purchasers: int = Field(
         20, description="Uplift: fewest purchasers in each of the treated and holdout groups"
     )
+    value_transaction_model: str = Field(
+        "modified_beta_geo",
+        description="Customer-value purchase model: modified_beta_geo (MBG/NBD: a one-time "
+        "buyer can have left) or beta_geo (BG/NBD)",
+    )
+    value_interval_draws: int = Field(
+        100, description="Laplace draws behind the customer-value intervals"
+    )
+    pytensor_cache: Path | None = Field(
+        None,
+        description="PyTensor's compile cache (customer value); default: the user cache "
+        "folder, ~/.cache/segmint/pytensor (XDG_CACHE_HOME)",
+    )
     owners: str = Field(
         "team:data", description="Owners of every Dagster asset (comma list: team:x or emails)"
     )

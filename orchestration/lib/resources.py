@@ -106,7 +106,8 @@ def dbt_vars(
 
 class ModelsResource(dg.ConfigurableResource):
     """Segment search range, the forecast's levels, metric, horizon, backtests, holidays, and
-    the recommender's list length, stale window, factors and cold-start threshold.
+    the recommender's list length, stale window, factors and cold-start threshold;
+    the customer-value model (pytensor_cache None: the user cache folder).
 
     Seed, as-of date and churn horizon live on WarehouseResource: dbt reads them too.
     """
@@ -128,6 +129,9 @@ class ModelsResource(dg.ConfigurableResource):
     uplift_min_treated: int = 200
     uplift_min_control: int = 200
     uplift_min_purchasers: int = 20
+    value_transaction_model: str = "modified_beta_geo"
+    value_interval_draws: int = 100
+    pytensor_cache: str | None = None
 
     @classmethod
     def from_settings(cls, s: Settings) -> ModelsResource:
@@ -150,4 +154,7 @@ class ModelsResource(dg.ConfigurableResource):
             uplift_min_treated=s.uplift_min_treated,
             uplift_min_control=s.uplift_min_control,
             uplift_min_purchasers=s.uplift_min_purchasers,
+            value_transaction_model=s.value_transaction_model,
+            value_interval_draws=s.value_interval_draws,
+            pytensor_cache=str(s.pytensor_cache.resolve()) if s.pytensor_cache else None,
         )

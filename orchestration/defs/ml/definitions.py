@@ -1,5 +1,5 @@
 """The ml domain: segmentation, churn (with its drift check), demand forecasts, product
-recommendations and uplift."""
+recommendations, uplift and customer value."""
 
 from __future__ import annotations
 
@@ -8,5 +8,6 @@ import dagster as dg
 from orchestration.defs.ml.assets import ML_ASSETS
 from orchestration.defs.ml.recommend import recommendations
 from orchestration.defs.ml.uplift import UPLIFT_ASSETS
+from orchestration.defs.ml.value import customer_value
 
-defs = dg.Definitions(assets=[*ML_ASSETS, recommendations, *UPLIFT_ASSETS])
+defs = dg.Definitions(assets=[*ML_ASSETS, recommendations, *UPLIFT_ASSETS, customer_value])

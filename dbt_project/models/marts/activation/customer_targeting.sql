@@ -4,6 +4,7 @@
     + the top var('targeting_recommendations') product suggestions (rec_<n>_product_id,
     rec_<n>_name, rec_<n>_price and, when var('product_url_template') is set, rec_<n>_url)
     + uplift (mean over the audiences of ml.uplift_scores, and its rank) + discount sensitivity
+    + latest customer value (ml.customer_value)
     + contact fields + consent + erasure flag. The ml tables and the erasure ledger are optional
     (they may not exist yet on a first run): a missing one is replaced by an empty typed
     relation, so this model always builds. Contact fields are nulled for erased customers.
@@ -14,6 +15,7 @@
 {%- set segments = source('ml', 'customer_segments') -%}
 {%- set churn = source('ml', 'churn_scores') -%}
 {%- set uplift = source('ml', 'uplift_scores') -%}
+{%- set value = source('ml', 'customer_value') -%}
 {%- set ledger = source('erasure', 'erasure_ledger') -%}
 {%- set recommendations = source('ml', 'recommendations') -%}
 {%- set products = ref('stg_raw__products') -%}
@@ -26,6 +28,9 @@
     ) is not none -%}
     {%- set has_churn = adapter.get_relation(
         database=churn.database, schema=churn.schema, identifier=churn.identifier
+    ) is not none -%}
+    {%- set has_value = adapter.get_relation(
+        database=value.database, schema=value.schema, identifier=value.identifier
     ) is not none -%}
     {%- set has_ledger = adapter.get_relation(
         database=ledger.database, schema=ledger.schema, identifier=ledger.identifier
@@ -41,6 +46,7 @@
     {%- set has_recs = false -%}
     {%- set has_segments = false -%}
     {%- set has_churn = false -%}
+    {%- set has_value = false -%}
     {%- set has_ledger = false -%}
     {%- set has_uplift = false -%}
 {%- endif %}
@@ -195,6 +201,38 @@ uplift_means as (
 
 ),
 
+value_ranked as (
+
+    {%- if has_value %}
+    select
+        customer_id,
+        cast(p_alive as {{ type_double() }}) as p_alive,
+        cast(expected_purchases_90d as {{ type_double() }}) as expected_purchases_90d,
+        cast(expected_avg_order_value as {{ type_double() }}) as expected_avg_order_value,
+        cast(predicted_revenue_90d as {{ type_double() }}) as predicted_revenue_90d,
+        cast(predicted_revenue_365d as {{ type_double() }}) as predicted_revenue_365d,
+        cast(predicted_revenue_90d_lower as {{ type_double() }}) as predicted_revenue_90d_lower,
+        cast(predicted_revenue_90d_upper as {{ type_double() }}) as predicted_revenue_90d_upper,
+        row_number() over (
+            partition by customer_id order by scored_at desc nulls last, model_version desc
+        ) as score_rank
+    from {{ value }}
+    {%- else %}
+    select
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ type_double() }}) as p_alive,
+        cast(null as {{ type_double() }}) as expected_purchases_90d,
+        cast(null as {{ type_double() }}) as expected_avg_order_value,
+        cast(null as {{ type_double() }}) as predicted_revenue_90d,
+        cast(null as {{ type_double() }}) as predicted_revenue_365d,
+        cast(null as {{ type_double() }}) as predicted_revenue_90d_lower,
+        cast(null as {{ type_double() }}) as predicted_revenue_90d_upper,
+        1 as score_rank
+    where 1 = 0
+    {%- endif %}
+
+),
+
 recommended_wide as (
 
     select
@@ -265,6 +303,13 @@ joined as (
         uplift_ranked.uplift_purchase_pct,
         discounts.discount_share_index,
         discounts.discount_purchase_rate_lift,
+        value_ranked.p_alive,
+        value_ranked.expected_purchases_90d,
+        value_ranked.expected_avg_order_value,
+        value_ranked.predicted_revenue_90d,
+        value_ranked.predicted_revenue_365d,
+        value_ranked.predicted_revenue_90d_lower,
+        value_ranked.predicted_revenue_90d_upper,
         case when erased.customer_id_hash is null then contacts.email end as email,
         case when erased.customer_id_hash is null then contacts.phone end as phone,
         case when erased.customer_id_hash is null then contacts.first_name end as first_name,
@@ -286,6 +331,9 @@ joined as (
         on customers.customer_id = uplift_ranked.customer_id
     left join {{ ref('discount_sensitivity') }} as discounts
         on customers.customer_id = discounts.customer_id
+    left join value_ranked
+        on customers.customer_id = value_ranked.customer_id
+        and value_ranked.score_rank = 1
     left join erased
         on {{ keyed_hash('customers.customer_id') }} = erased.customer_id_hash
 
