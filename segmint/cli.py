@@ -323,7 +323,7 @@ def ui(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Start the Dagster UI (dagster dev) with the segmint code location loaded."""
-    from orchestration.runner import dagster_dev
+    from orchestration.ui import dagster_dev
 
     code = dagster_dev(_settings(warehouse=warehouse), port=port, host=host, console=console)
     if code not in (0, None):

@@ -82,8 +82,14 @@ def _reason_exprs(col: Column) -> list[str]:
     out: list[str] = []
     if col.required:
         out.append(f"CASE WHEN {v} IS NULL THEN 'missing_required:{name}' END")
+    # A number beyond the column's bound (it may not even fit DECIMAL(18,2)) is out of range,
+    # not of the wrong type: the bound is checked on the value read as a DOUBLE.
+    too_big = f"abs(TRY_CAST({v} AS DOUBLE)) >= {col.max_abs!r}" if col.max_abs else None
     if col.type.upper() != "VARCHAR" and col.enum is None:
-        out.append(f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN 'invalid_type:{name}' END")
+        unless = f" AND NOT coalesce({too_big}, false)" if too_big else ""
+        out.append(
+            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL{unless} THEN 'invalid_type:{name}' END"
+        )
     if col.enum is not None:
         allowed = ", ".join(lit(e.lower()) for e in col.enum)
         out.append(
@@ -94,8 +100,8 @@ def _reason_exprs(col: Column) -> list[str]:
         out.append(f"CASE WHEN {typed} > $future_limit THEN 'future_timestamp:{name}' END")
     if col.non_negative:
         out.append(f"CASE WHEN {typed} < 0 THEN 'negative_value:{name}' END")
-    if col.max_abs is not None:
-        out.append(f"CASE WHEN abs({typed}) >= {col.max_abs!r} THEN 'out_of_range:{name}' END")
+    if too_big is not None:
+        out.append(f"CASE WHEN {too_big} THEN 'out_of_range:{name}' END")
     if col.window is not None:
         out.append(
             f"CASE WHEN {typed} < ${'earliest_' + col.window} "

@@ -187,6 +187,24 @@ def _run_block(job: _BlockJob) -> dict[str, int]:
     return counts
 
 
+def _check_shape(
+    customers: int, days: int, fmt: str, dirt_rate: float, departments: int | None, basket: float
+) -> None:
+    """ValueError for a generate() argument out of its range."""
+    if customers < 1:
+        raise ValueError("customers must be >= 1")
+    if days < 1:
+        raise ValueError("days must be >= 1")
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
+    if not 0.0 <= dirt_rate <= 0.5:
+        raise ValueError("dirt_rate must be between 0 and 0.5")
+    if departments is not None and departments < 1:
+        raise ValueError("departments must be >= 1")
+    if not 0.0 < basket <= 50.0:
+        raise ValueError("basket_scale must be above 0 and at most 50")
+
+
 def generate(
     out: Path,
     customers: int,
@@ -217,19 +235,8 @@ def generate(
     as segmint's activation tables record them (segmint.sample.campaigns), and the orders
     they caused.
     """
-    if departments is not None and departments < 1:
-        raise ValueError("departments must be >= 1")
-    if not 0.0 < basket_scale <= 50.0:
-        raise ValueError("basket_scale must be above 0 and at most 50")
     weights = check_currencies(currencies)
-    if customers < 1:
-        raise ValueError("customers must be >= 1")
-    if days < 1:
-        raise ValueError("days must be >= 1")
-    if fmt not in FORMATS:
-        raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
-    if not 0.0 <= dirt_rate <= 0.5:
-        raise ValueError("dirt_rate must be between 0 and 0.5")
+    _check_shape(customers, days, fmt, dirt_rate, departments, basket_scale)
     out = Path(out)
     report = progress or (lambda stage, done, total: None)
     for table in TABLES:

@@ -24,6 +24,7 @@ from benchmarks.pipeline import (
     stage_of,
 )
 from segmint.ingest import ingest
+from segmint.project import dbt_manifest
 
 
 def test_stage_of_maps_every_kind_of_step() -> None:
@@ -43,6 +44,10 @@ def _copy_warehouse(twice, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     copy = dest / "segmint.duckdb"
     shutil.copyfile(twice.settings.warehouse, copy)
+    # The dbt manifest the prepare step wrote beside it (which models are incremental).
+    manifest = dbt_manifest(copy)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(dbt_manifest(twice.settings.warehouse), manifest)
     return copy
 
 

@@ -41,8 +41,12 @@ QUERY = """
 
 
 def _env() -> dict[str, str]:
+    """A user's shell: no warehouse or folder settings left in the environment by other tests
+    (a pipeline run exports SEGMINT_WAREHOUSE for its dbt subprocess)."""
+    paths = {"SEGMINT_WAREHOUSE", "SEGMINT_LANDING", "SEGMINT_EXPORTS", "SEGMINT_AUDIENCES"}
+    paths |= {"SEGMINT_ARTIFACTS", "SEGMINT_PUBLISHED", "SEGMINT_CONFIG"}
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in paths},
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONPATH": str(ROOT),
         "DAGSTER_TELEMETRY_DISABLED": "1",

@@ -103,10 +103,12 @@ def test_dagster_event_log_has_no_contact_data(baseline, needles) -> None:
 def test_dbt_logs_and_run_target_have_no_contact_data(baseline, needles) -> None:
     _, run_ids = dagster_logs(baseline.dagster_home)
     prefixes = {r[:7] for r in run_ids}
-    # The run's dbt target folders: <artifacts>/dbt/<step>/ (or, in older layouts,
-    # dbt_project/target/<step>-<run id prefix>-<n>/).
+    # The run's dbt target folders: <warehouse dir>/dbt/runs/<step>/ (the prepare step's
+    # layout) and its logs; older layouts kept them under dbt_project/target.
+    dbt_dir = baseline.warehouse.parent / "dbt"
     target = REPO / "dbt_project" / "target"
-    run_dirs = [d for d in (baseline.artifacts / "dbt").glob("*") if d.is_dir()]
+    run_dirs = [d for d in (dbt_dir / "runs").glob("*") if d.is_dir()]
+    run_dirs += [d for d in (dbt_dir / "logs",) if d.is_dir()]
     run_dirs += [
         d
         for d in (target.iterdir() if target.exists() else [])
