@@ -176,16 +176,8 @@ def _funnel(
         sel: np.ndarray, counts: np.ndarray | None, etype: str, rank: int, prod, prop, order=-1
     ):
         s = np.repeat(sel, counts) if counts is not None else sel
-        blocks.append(
-            (
-                s,
-                ET[etype],
-                rank,
-                prod(s) if callable(prod) else prod,
-                prop(s) if callable(prop) else prop,
-                order,
-            )
-        )
+        products = prod(s) if callable(prod) else prod
+        blocks.append((s, ET[etype], rank, products, prop(s) if callable(prop) else prop, order))
 
     is_b, is_p, is_a, is_s = (kind == k for k in range(4))
     # app sessions open the app; some web sessions log in

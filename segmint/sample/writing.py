@@ -187,6 +187,38 @@ def _run_block(job: _BlockJob) -> dict[str, int]:
     return counts
 
 
+def _remove_old_files(out: Path) -> None:
+    """Remove the numbered files an earlier generate() wrote into `out`."""
+    for table in TABLES:
+        folder = out / table
+        if folder.is_dir():
+            for old in folder.glob(f"{table}_[0-9][0-9][0-9].*"):
+                if old.suffix in (".csv", ".parquet", ".tmp"):
+                    old.unlink()
+
+
+def _run_blocks(
+    jobs: list[_BlockJob], workers: int | None, report: Callable[[str, int, int], None]
+) -> list[dict[str, int]]:
+    """Rows per table of every block, in worker processes when there are several blocks."""
+    n_blocks = len(jobs)
+    n_workers = min(n_blocks, workers if workers is not None else (os.cpu_count() or 1))
+    report("activity", 0, n_blocks)
+    results: list[dict[str, int]] = []
+    if n_workers <= 1:
+        for i, job in enumerate(jobs):
+            results.append(_run_block(job))
+            report("activity", i + 1, n_blocks)
+        return results
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
+        futures = [pool.submit(_run_block, job) for job in jobs]
+        for i, fut in enumerate(as_completed(futures)):
+            results.append(fut.result())
+            report("activity", i + 1, n_blocks)
+    return results
+
+
 def _check_shape(
     customers: int, days: int, fmt: str, dirt_rate: float, departments: int | None, basket: float
 ) -> None:
@@ -239,12 +271,7 @@ def generate(
     _check_shape(customers, days, fmt, dirt_rate, departments, basket_scale)
     out = Path(out)
     report = progress or (lambda stage, done, total: None)
-    for table in TABLES:
-        folder = out / table
-        if folder.is_dir():
-            for old in folder.glob(f"{table}_[0-9][0-9][0-9].*"):
-                if old.suffix in (".csv", ".parquet", ".tmp"):
-                    old.unlink()
+    _remove_old_files(out)
     if export_history is not None:
         clear_history(Path(export_history))
     report("customers", 0, 1)
@@ -282,20 +309,7 @@ def generate(
                   export_history)
         for b in range(n_blocks)
     ]  # fmt: skip
-    n_workers = min(n_blocks, workers if workers is not None else (os.cpu_count() or 1))
-    report("activity", 0, n_blocks)
-    results: list[dict[str, int]] = []
-    if n_workers <= 1:
-        for i, job in enumerate(jobs):
-            results.append(_run_block(job))
-            report("activity", i + 1, n_blocks)
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_run_block, job) for job in jobs]
-            for i, fut in enumerate(as_completed(futures)):
-                results.append(fut.result())
-                report("activity", i + 1, n_blocks)
+    results = _run_blocks(jobs, workers, report)
     for r in [*results, extra]:
         for name, v in r.items():
             counts[name] += v
