@@ -585,8 +585,10 @@ select
     e.email_sends_90d,
     e.email_opens_90d,
     e.email_clicks_90d,
-    e.email_opens_90d / nullif(cast(e.email_sends_90d as double), 0) as email_open_rate,
-    e.email_clicks_90d / nullif(cast(e.email_sends_90d as double), 0) as email_click_rate,
+    least(e.email_opens_90d, e.email_sends_90d) / nullif(cast(e.email_sends_90d as double), 0)
+        as email_open_rate,
+    least(e.email_clicks_90d, e.email_sends_90d) / nullif(cast(e.email_sends_90d as double), 0)
+        as email_click_rate,
     e.sessions_prev_30d,
     e.sessions_30d / nullif(cast(e.sessions_prev_30d as double), 0) as engagement_trend
 from universe

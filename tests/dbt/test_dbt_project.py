@@ -356,11 +356,13 @@ def test_each_feature_is_a_table_keyed_by_customer_and_cutoff(built_shop: DbtPro
         if name != "int_customer_rfm":  # rfm: customers with a completed order only
             assert rows == customers * cutoffs, name
     # customer_360 and its history read the features through one join, never recompute them
+    # (besides the features: the person each record belongs to, from identity stitching)
     parents = {
         name: {d.split(".")[-1] for d in models[name]["depends_on"]["nodes"]}
         for name in ("customer_360", "customer_360_history", "int_customer_features")
     }
-    assert parents["customer_360"] == parents["customer_360_history"] == {"int_customer_features"}
+    expected = {"int_customer_features", "identity_customer_persons"}
+    assert parents["customer_360"] == parents["customer_360_history"] == expected
     assert set(FEATURE_MODELS[1:]) <= parents["int_customer_features"]
 
 
