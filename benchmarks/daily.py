@@ -29,9 +29,11 @@ def age_loads(warehouse: Path, days: int = 7) -> dict[str, int]:
             "where column_name = '_loaded_at' and table_schema = 'raw'"
         ).fetchall()
         for schema, name in [*raw_tables, *incremental_models(dbt_manifest(warehouse))]:
+            # base tables with a load time (identity_map, say, is incremental on other keys)
             exists = con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_schema = ? and table_name = ? and table_type = 'BASE TABLE'",
+                "select count(*) from information_schema.tables t join information_schema.columns c"
+                " using (table_schema, table_name) where t.table_schema = ? and t.table_name = ?"
+                " and t.table_type = 'BASE TABLE' and c.column_name = '_loaded_at'",
                 [schema, name],
             ).fetchone()[0]
             if not exists:
