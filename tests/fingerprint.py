@@ -39,6 +39,17 @@ METRIC_TOLERANCE = 1e-9
 # model's code changes them while every output stays the same, so they are not compared.
 CODE_LABELS = frozenset({"model_version", "code_version"})
 LEFT_OUT = RUNTIME_COLUMNS | CODE_LABELS
+# The customer-value model's MAP optimisation (PyMC-Marketing on PyTensor) is not
+# bit-reproducible from one process to the next: its parameters agree to about 1e-3, not
+# 1e-9. Its outputs (and the targeting columns copied from them) and its metrics are left out
+# of the golden comparison; tests/ml/test_value.py checks its behaviour instead.
+NOT_BIT_REPRODUCIBLE = frozenset(
+    {
+        "p_alive", "expected_purchases_90d", "expected_avg_order_value", "predicted_revenue_90d",
+        "predicted_revenue_365d", "predicted_revenue_90d_lower", "predicted_revenue_90d_upper",
+    }
+)  # fmt: skip
+NOT_BIT_REPRODUCIBLE_MODELS = frozenset({"customer_value"})
 
 
 def _strip_labels(value: object) -> object:
@@ -174,8 +185,14 @@ def differences(golden: dict, actual: dict) -> list[str]:
         if g["checksum"] != a["checksum"]:
             cols = sorted(set(g["columns"]) | set(a["columns"]))
             changed = [c for c in cols if g["columns"].get(c) != a["columns"].get(c)]
-            out.append(f"{name}: rows differ; columns that differ: {', '.join(changed) or '-'}")
-    out += _metric_diffs("metrics", golden["metrics"], actual["metrics"])
+            if any(c not in NOT_BIT_REPRODUCIBLE for c in changed) or not changed:
+                shown = ", ".join(changed) or "-"
+                out.append(f"{name}: rows differ; columns that differ: {shown}")
+    g_metrics, a_metrics = (
+        {k: v for k, v in m["metrics"].items() if k not in NOT_BIT_REPRODUCIBLE_MODELS}
+        for m in (golden, actual)
+    )
+    out += _metric_diffs("metrics", g_metrics, a_metrics)
     return out
 
 

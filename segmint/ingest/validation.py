@@ -84,7 +84,11 @@ def _reason_exprs(col: Column) -> list[str]:
         out.append(f"CASE WHEN {v} IS NULL THEN 'missing_required:{name}' END")
     # A number beyond the column's bound (it may not even fit DECIMAL(18,2)) is out of range,
     # not of the wrong type: the bound is checked on the value read as a DOUBLE.
-    too_big = f"abs(TRY_CAST({v} AS DOUBLE)) >= {col.max_abs!r}" if col.max_abs else None
+    # (Infinity and NaN stay invalid_type: not numbers a shop can have.)
+    as_double = f"TRY_CAST({v} AS DOUBLE)"
+    too_big = (
+        f"(isfinite({as_double}) AND abs({as_double}) >= {col.max_abs!r})" if col.max_abs else None
+    )
     if col.type.upper() != "VARCHAR" and col.enum is None:
         unless = f" AND NOT coalesce({too_big}, false)" if too_big else ""
         out.append(
