@@ -157,6 +157,14 @@ def _record_past_exports(s: Any, history: Path) -> None:
 def ingest(
     landing: Annotated[Path | None, typer.Argument(help="Landing folder (SEGMINT_LANDING)")] = None,
     warehouse: WarehouseOpt = None,
+    from_postgres: Annotated[
+        bool,
+        typer.Option(
+            "--from-postgres",
+            help="Read the operational Postgres of setting `source` (DSN from its env var) "
+            "instead of the landing folder: only rows changed since the last ingest",
+        ),
+    ] = False,
 ) -> None:
     """Load landing files into raw.* (bad rows to quarantine.*, refused files reported).
 
@@ -166,6 +174,9 @@ def ingest(
     from segmint.preflight import holding, is_explicit, missing_landing
 
     s = _settings(landing=landing, warehouse=warehouse)
+    if from_postgres:
+        _ingest_postgres(s, landing)
+        return
     explicit = is_explicit(s, "landing", landing)
     if explicit and not s.landing.is_dir():
         raise SegmintError(f"landing folder not found: {s.landing}")
@@ -177,6 +188,27 @@ def ingest(
         with progress_bar() as progress:
             report = run_ingest(s.landing, s.warehouse, progress=_progress_callback(progress))
     print_ingest_report(report)
+    if any(f.status == "refused" for f in report.files):
+        raise typer.Exit(1)
+
+
+def _ingest_postgres(s: Any, landing: Path | None) -> None:
+    """segmint ingest --from-postgres: dlt extract, then the landing contract's load."""
+    from segmint.ingest.batches import ingest_postgres
+    from segmint.preflight import holding
+
+    if landing is not None:
+        raise SegmintError("give either a landing folder or --from-postgres, not both")
+    if s.source is None:
+        raise SegmintError(
+            "--from-postgres needs the `source` setting (segmint.yaml): source.tables with "
+            "orders and its cursor column, source.dsn_env naming the env var of the DSN"
+        )
+    with holding(s, "segmint ingest", shared=False), progress_bar() as progress:
+        report = ingest_postgres(s.source, s.warehouse, progress=_progress_callback(progress))
+    print_ingest_report(report)
+    if not report.files:
+        out.print("no new rows in the source since the last ingest")
     if any(f.status == "refused" for f in report.files):
         raise typer.Exit(1)
 

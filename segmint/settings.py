@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pycountry
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -16,7 +16,47 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from segmint.contract import EARLIEST_DATA_DATE
+from segmint.contract import EARLIEST_DATA_DATE, TABLES
+
+
+class SourceTable(BaseModel):
+    """Where one contract table comes from in the source database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    table: str | None = Field(None, description="Source table name; default: the contract name")
+    cursor: str | None = Field(
+        None,
+        description="Incremental cursor column (e.g. updated_at): each ingest reads only rows "
+        "whose cursor is at or after the last one seen; none: the whole table every time",
+    )
+
+
+class PostgresSource(BaseModel):
+    """An operational Postgres read incrementally by dlt (segmint ingest --from-postgres)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dsn_env: str = Field(
+        "SEGMINT_SOURCE_DSN",
+        description="Env var holding the DSN (postgresql://user:password@host:port/db or "
+        "libpq key=value); the DSN itself never goes into a file",
+    )
+    db_schema: str = Field("public", description="Schema of the source tables")
+    tables: dict[str, SourceTable] = Field(
+        default_factory=dict, description="Contract table -> source table and cursor column"
+    )
+
+    @model_validator(mode="after")
+    def _contract_tables(self) -> PostgresSource:
+        unknown = sorted(set(self.tables) - set(TABLES))
+        if unknown:
+            raise ValueError(
+                f"source.tables: {', '.join(unknown)} not contract table(s) ({', '.join(TABLES)})"
+            )
+        if "orders" not in self.tables:
+            raise ValueError("source.tables must name orders (the one required table)")
+        return self
 
 
 def _config_file() -> Path:
@@ -117,6 +157,9 @@ class Settings(BaseSettings):
         None,
         description="PyTensor's compile cache (customer value); default: the user cache "
         "folder, ~/.cache/segmint/pytensor (XDG_CACHE_HOME)",
+    )
+    source: PostgresSource | None = Field(
+        None, description="Operational Postgres to ingest from (segmint ingest --from-postgres)"
     )
     owners: str = Field(
         "team:data", description="Owners of every Dagster asset (comma list: team:x or emails)"

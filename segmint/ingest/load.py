@@ -48,15 +48,21 @@ def _ingest_file(
     now: datetime,
     erasure: frozenset[str] = frozenset(),
     earliest: date = EARLIEST_DATA_DATE,
+    label: str | None = None,
 ) -> FileResult:
-    """Load one file atomically (raw + quarantine + ledger) or refuse/skip it."""
+    """Load one file atomically (raw + quarantine + ledger) or refuse/skip it.
+
+    `label` names the file in the ledger, the raw lineage and the messages (a Postgres
+    batch is named by its source table and batch, not its place in the warehouse folder).
+    """
     started = wall_clock()
     fmt = FILE_SUFFIXES[path.suffix.lower()]
-    name = str(path.resolve())
+    name = label or str(path.resolve())
+    shown = label or path.name
     try:
         stats = file_stats(path)
     except OSError as exc:
-        message = f"{path.name} refused: cannot read file ({exc.strerror}); nothing loaded"
+        message = f"{shown} refused: cannot read file ({exc.strerror}); nothing loaded"
         result = FileResult(table.name, name, None, 0, 0, 0, REFUSED, message, fmt)
         ledger_insert(con, result, started)
         return result
@@ -69,7 +75,7 @@ def _ingest_file(
             0,
             0,
             SKIPPED,
-            f"{path.name}: same content already loaded",
+            f"{shown}: same content already loaded",
             fmt,
         )
     cleanup(con)
@@ -83,8 +89,7 @@ def _ingest_file(
             )
             erased = f" ({suppressed} of erased people, values blanked)" if suppressed else ""
             parts = [
-                f"{path.name}: {read} rows read, {loaded} loaded, {quarantined} quarantined"
-                + erased
+                f"{shown}: {read} rows read, {loaded} loaded, {quarantined} quarantined" + erased
             ]
             result = FileResult(
                 table.name,
@@ -105,10 +110,10 @@ def _ingest_file(
             raise
         return result
     except Refused as exc:
-        message = f"{path.name} refused: {exc}; nothing loaded"
+        message = f"{shown} refused: {exc}; nothing loaded"
     except duckdb.Error as exc:
         reason = safe_message(str(exc))
-        message = f"{path.name} refused: could not load {fmt} file ({reason}); nothing loaded"
+        message = f"{shown} refused: could not load {fmt} file ({reason}); nothing loaded"
     finally:
         cleanup(con)
     result = FileResult(table.name, name, stats.sha256, 0, 0, 0, REFUSED, message, fmt)
