@@ -85,6 +85,9 @@ def check_run(settings: Settings, explicit_landing: bool) -> list[str]:
     landing_missing = not settings.landing.is_dir()
     if landing_missing and explicit_landing:
         raise SegmintError(f"landing folder not found: {settings.landing}")
+    if landing_missing and settings.source is not None:
+        landing_missing = False  # the run ingests from the source database
+        notes.append(f"no landing folder at {settings.landing.resolve()}: ingesting from Postgres")
     if landing_missing or as_of is not None:
         try:
             with exclusive_use(settings.warehouse, "segmint run check", shared=True):

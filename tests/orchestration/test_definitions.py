@@ -184,3 +184,21 @@ def _env() -> dict[str, str]:
     import os
 
     return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def test_a_postgres_source_adds_dlt_assets_upstream_of_raw(settings) -> None:
+    """With a `source` setting the location gains one dagster-dlt asset per source table
+    (group raw, owners and kinds like every asset) feeding its raw table; building the
+    definitions never connects to the database (no DSN is set here)."""
+    from tests.segmint.ingest.pgsource import source
+
+    graph = build_definitions(
+        settings.model_copy(update={"source": source()})
+    ).resolve_asset_graph()
+    extract = [k for k in graph.get_all_asset_keys() if k.path[0] == "postgres"]
+    assert sorted(k.path[1] for k in extract) == sorted(source().tables)
+    for key in extract:
+        node = graph.get(key)
+        assert node.group_name == "raw" and {"postgres", "dlt"} <= node.kinds, key
+        assert list(node.owners) == ["team:growth", "ana@example.com"], key
+        assert key in graph.get(dg.AssetKey(["raw", key.path[1]])).parent_keys

@@ -9,6 +9,7 @@ import dagster as dg
 
 from orchestration.lib.resources import WRITER_POOL, WarehouseResource
 from segmint.contract import TABLES
+from segmint.settings import PostgresSource
 
 RAW_KEYS = {name: dg.AssetKey(["raw", name]) for name in TABLES}
 
@@ -35,26 +36,45 @@ PRIVACY_SPECS = [
 ]
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            RAW_KEYS[name],
-            group_name="raw",
-            description=f"raw.{name}: typed rows of landing files; bad rows in quarantine.{name}",
-            kinds={"duckdb"},
-            # Raw tables should be loaded nightly: warn after 26 h, fail after 50 h.
-            freshness_policy=dg.FreshnessPolicy.time_window(
-                fail_window=timedelta(hours=50), warn_window=timedelta(hours=26)
-            ),
-        )
-        for name in TABLES
-    ],
-    pool=WRITER_POOL,
-)
-def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Load new landing files into raw.*, quarantining rows that break the contract."""
-    import duckdb
+def raw_tables_asset(source: PostgresSource | None = None) -> dg.AssetsDefinition:
+    """raw.*: new landing files and, with a `source` setting, the Postgres batches its dlt
+    assets (orchestration.defs.ingest.postgres) extracted, both through the same contract."""
+    tables = source.tables if source else {}
+    upstream = {name: [dg.AssetKey(["postgres", name])] for name in tables}
 
+    @dg.multi_asset(
+        name="raw_tables",
+        specs=[
+            dg.AssetSpec(
+                RAW_KEYS[name],
+                group_name="raw",
+                description=f"raw.{name}: typed rows of landing files"
+                + (" and Postgres batches" if name in upstream else "")
+                + f"; bad rows in quarantine.{name}",
+                kinds={"duckdb"},
+                deps=upstream.get(name, []),
+                # Raw tables should be loaded nightly: warn after 26 h, fail after 50 h.
+                freshness_policy=dg.FreshnessPolicy.time_window(
+                    fail_window=timedelta(hours=50), warn_window=timedelta(hours=26)
+                ),
+            )
+            for name in TABLES
+        ],
+        pool=WRITER_POOL,
+    )
+    def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        """Load new landing files (and Postgres batches) into raw.*, quarantining rows that
+        break the contract."""
+        report = _ingest(context, warehouse, source)
+        yield from _results(context, warehouse, report)
+
+    return raw_tables
+
+
+def _ingest(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, source: PostgresSource | None
+):
+    """The landing folder's new files, then the pending Postgres batches, as one report."""
     from segmint.ingest import IngestReport, ingest
     from segmint.preflight import missing_landing_note
 
@@ -65,8 +85,20 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     if landing.is_dir():
         report = ingest(landing, warehouse.db, progress=progress)
     else:  # nothing new to ingest when raw holds data (`segmint ingest DIR` loaded it)
-        context.log.info(missing_landing_note(landing, warehouse.db))
+        if source is None:
+            context.log.info(missing_landing_note(landing, warehouse.db))
         report = IngestReport(str(landing), str(warehouse.db))
+    if source is not None:
+        from segmint.ingest.batches import load_batches
+
+        report.files += load_batches(Path(warehouse.db), source, progress=progress).files
+    return report
+
+
+def _results(context: dg.AssetExecutionContext, warehouse: WarehouseResource, report):
+    """One MaterializeResult per raw table: files and rows of this run, table totals."""
+    import duckdb
+
     per_table: dict[str, dict[str, int]] = defaultdict(
         lambda: {
             "files_loaded": 0,
@@ -114,3 +146,6 @@ def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 "quarantine_rows_total": dg.MetadataValue.int(int(quarantined[name])),
             },
         )
+
+
+raw_tables = raw_tables_asset()

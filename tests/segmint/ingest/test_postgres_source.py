@@ -239,3 +239,132 @@ def test_the_dsn_password_never_reaches_logs_output_or_files(
     assert PASSWORD.encode() not in everything_in(tmp_path)
     messages = " ".join(f.message + f.file for f in report.files)
     assert PASSWORD not in messages
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("unset", "the source DSN is not set: export TEST_SOURCE_DSN="),
+        ("unreachable", "cannot read the source postgres segmint_reader@127.0.0.1:"),
+        ("wrong_password", 'password authentication failed for user "segmint_reader"'),
+        ("missing_table", "table shop.no_such_products (for products) not found"),
+        ("missing_cursor", "shop.orders has no cursor column changed_at"),
+    ],
+)
+def test_source_problems_are_one_clear_line_without_the_password(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, case: str, expected: str
+) -> None:
+    from segmint.ingest import IngestError
+    from segmint.settings import SourceTable
+
+    wrong = "Wrong-pw-77c1"
+    dsn = {
+        "unset": "",
+        "unreachable": seeded.dsn.replace(f":{seeded.server.port}/", f":{_free_port()}/"),
+        "wrong_password": seeded.dsn.replace(PASSWORD, wrong),
+    }.get(case, seeded.dsn)
+    monkeypatch.setenv("TEST_SOURCE_DSN", dsn)
+    changes = {
+        "missing_table": {"products": SourceTable(table="no_such_products")},
+        "missing_cursor": {"orders": SourceTable(cursor="changed_at")},
+    }.get(case, {})
+    warehouse = tmp_path / "warehouse" / "segmint.duckdb"
+    with pytest.raises(IngestError) as info:
+        ingest_postgres(source(**changes), warehouse)
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message
+    assert PASSWORD not in message and wrong not in message
+    assert not warehouse.exists(), "nothing is written before the source checks pass"
+
+
+def test_cli_ingest_from_postgres_reports_a_refused_login_without_traceback(
+    seeded: Seeded, tmp_path: Path
+) -> None:
+    from tests.segmint.clirun import segmint
+
+    wrong = "Wrong-pw-77c1"
+    config = tmp_path / "segmint.yaml"
+    config.write_text(
+        "source:\n  dsn_env: SHOP_DSN\n  db_schema: shop\n  tables:\n"
+        "    orders: {cursor: updated_at}\n    customers: {cursor: updated_at}\n"
+    )
+    proc = segmint(
+        "ingest", "--from-postgres", cwd=tmp_path, SHOP_DSN=seeded.dsn.replace(PASSWORD, wrong)
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "password authentication failed" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert wrong not in proc.stdout + proc.stderr
+    proc = segmint("ingest", "--from-postgres", cwd=tmp_path, SHOP_DSN=seeded.dsn)
+    assert proc.returncode == 0, proc.stderr
+    assert "orders" in proc.stdout and "loaded" in proc.stdout
+    assert PASSWORD not in proc.stdout + proc.stderr
+    with duckdb.connect(str(tmp_path / "warehouse" / "segmint.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.orders").fetchone()[0] > 300
+        assert con.execute("select count(*) from raw.products").fetchone()[0] == 0
+
+
+def test_dagster_dlt_assets_extract_and_raw_tables_load_without_the_password_in_events(
+    seeded: Seeded, dsn_env: str, tmp_path: Path, caplog, capfd
+) -> None:
+    import dagster as dg
+    from dagster_dlt import DagsterDltResource
+
+    from orchestration.defs.ingest.definitions import defs
+    from orchestration.lib.resources import WarehouseResource
+    from tests.conftest import make_settings
+
+    caplog.set_level(logging.DEBUG)
+    settings = make_settings(tmp_path, tmp_path / "no_landing", source=source())
+    assets = defs(settings).assets
+    extract_keys = {dg.AssetKey(["postgres", t]) for t in TABLES}
+    by_name = {a.node_def.name: a for a in assets if isinstance(a, dg.AssetsDefinition)}
+    assert by_name["postgres_extract"].keys == extract_keys
+    deps = by_name["raw_tables"].asset_deps
+    for t in TABLES:
+        assert dg.AssetKey(["postgres", t]) in deps[dg.AssetKey(["raw", t])]
+    instance = dg.DagsterInstance.ephemeral()
+
+    def orders_read() -> tuple[int, str]:
+        result = dg.materialize(
+            [by_name["postgres_extract"], by_name["raw_tables"]],
+            resources={
+                "warehouse": WarehouseResource.from_settings(settings),
+                "dlt": DagsterDltResource(),
+            },
+            instance=instance,
+        )
+        assert result.success
+        raw = {
+            m.asset_key: m.metadata for m in result.asset_materializations_for_node("raw_tables")
+        }
+        logs = " ".join(repr(e) for e in instance.all_logs(result.run_id))
+        return raw[dg.AssetKey(["raw", "orders"])]["rows_read"].value, logs
+
+    read, logs = orders_read()
+    assert read == _source_counts(seeded)["orders"]
+    assert _landed(settings.warehouse) == _source_counts(seeded)
+    # dagster-dlt drops dlt's local state each run: the cursor comes back from the batches
+    # folder (dlt's destination), so the next run reads only the new order.
+    seeded.execute(
+        "insert into shop.orders select 'ODAG1', customer_id, ordered_at, status, channel,"
+        " store_region, total_amount, discount_amount, currency, localtimestamp"
+        " from shop.orders where order_id = (select min(order_id) from shop.orders)"
+    )
+    read, more_logs = orders_read()
+    assert read == 1
+    assert _landed(settings.warehouse) == _source_counts(seeded)
+    logs += more_logs
+    out, err = capfd.readouterr()
+    assert "postgres_extract" in logs
+    assert PASSWORD not in logs + caplog.text + out + err
+    assert PASSWORD.encode() not in everything_in(tmp_path)
