@@ -207,7 +207,7 @@ def _ingest_postgres(s: Any, landing: Path | None) -> None:
     with holding(s, "segmint ingest", shared=False), progress_bar() as progress:
         report = ingest_postgres(s.source, s.warehouse, progress=_progress_callback(progress))
     print_ingest_report(report)
-    if not report.files:
+    if report.rows_read == 0 and not report.files_refused:
         out.print("no new rows in the source since the last ingest")
     if any(f.status == "refused" for f in report.files):
         raise typer.Exit(1)
@@ -218,7 +218,7 @@ def print_ingest_report(report: Any) -> None:
     for f in report.files:
         table.add_row(
             f.table or "-",
-            Path(f.file).name,
+            f.file.split(":", 1)[1] if f.file.startswith("postgres:") else Path(f.file).name,
             f.status,
             f"{f.rows_read:,}",
             f"{f.rows_loaded:,}",

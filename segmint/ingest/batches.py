@@ -9,6 +9,7 @@ refused batch moves to ``postgres/refused`` for inspection instead of being retr
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -20,17 +21,38 @@ from segmint.ingest.postgres import DATASET, batch_dir, extract, source_root
 from segmint.ingest.report import LOADED, REFUSED, SKIPPED, IngestReport, Progress
 from segmint.settings import PostgresSource, get_settings
 
+_LOAD_ID = re.compile(r"__(\d+(?:\.\d+)?)")
+
+
+def _load_id(batch: Path) -> str:
+    """dlt's load id of a batch file (<load id>.<file id>.parquet; the id is a timestamp)."""
+    return ".".join(batch.name.split(".")[:2])
+
 
 def pending_batches(warehouse: Path, source: PostgresSource) -> list[tuple[str, Path]]:
-    """(contract table, batch file) in contract order, oldest batch first (dlt's file
-    names start with the load id, a timestamp)."""
+    """(contract table, batch file) of every load dlt completed, in contract order, oldest
+    batch first.
+
+    dlt records a load in _dlt_loads only once all its files are written. A file of a load
+    not recorded there is not loaded: a newer one is still being written; an older one
+    belongs to a load that dagster-dlt dropped before it completed (its rows were read
+    again into a later load) and moves to ``postgres/orphaned``.
+    """
     root = batch_dir(warehouse) / DATASET
-    return [
-        (name, path)
-        for name in TABLES
-        if name in source.tables
-        for path in sorted((root / name).glob("*.parquet"))
-    ]
+    done = {m[1] for p in root.glob("_dlt_loads/*") if (m := _LOAD_ID.search(p.name))}
+    newest = max(done, key=float, default=None)
+    out: list[tuple[str, Path]] = []
+    for name in TABLES:
+        if name not in source.tables:
+            continue
+        for path in sorted((root / name).glob("*.parquet")):
+            if _load_id(path) in done:
+                out.append((name, path))
+            elif newest is not None and float(_load_id(path)) < float(newest):
+                kept = source_root(warehouse) / "orphaned" / name
+                kept.mkdir(parents=True, exist_ok=True)
+                path.replace(kept / path.name)
+    return out
 
 
 def load_batches(

@@ -78,8 +78,7 @@ def connection(source: PostgresSource) -> SourceConnection:
         # psycopg's message can quote the DSN: say only where it came from.
         raise IngestError(f"{source.dsn_env} is not a valid Postgres DSN") from None
     password = params.pop("password", None)
-    user, host, dbname = params.pop("user", None), params.pop("host", None), params.pop("dbname")
-    port = params.pop("port", None)
+    user, host, port, dbname = (params.pop(k, None) for k in ("user", "host", "port", "dbname"))
     if host and host.startswith("/"):  # a Unix socket folder
         params["host"] = host
         host = None
@@ -92,7 +91,8 @@ def connection(source: PostgresSource) -> SourceConnection:
         database=dbname,
         query={k: str(v) for k, v in params.items()},
     )
-    label = f"postgres {user + '@' if user else ''}{host or 'localhost'}:{port or 5432}/{dbname}"
+    where = f"{host or params.get('host') or 'localhost'}:{port or 5432}/{dbname or user or ''}"
+    label = f"postgres {user + '@' if user else ''}{where}"
     return SourceConnection(url, password, label)
 
 

@@ -224,6 +224,17 @@ def test_a_crash_between_extract_and_commit_loses_and_doubles_nothing(
     assert {f.status for f in replay.files} == {"skipped_already_loaded"}
     assert _landed(warehouse) == _source_counts(seeded)
     assert not pending_batches(warehouse, source())
+    # Files of loads dlt never completed: an older one (a load dagster-dlt dropped, its rows
+    # read again since) moves aside, a newer one (being written) waits; neither loads.
+    orders = source_root(warehouse) / "extract" / "batches" / "orders"
+    one = next((aside / "batches" / "orders").glob("*.parquet"))
+    shutil.copy(one, orders / "1000000000.5.dropped.parquet")
+    shutil.copy(one, orders / "9999999999.5.writing.parquet")
+    assert not load_batches(warehouse, source()).files
+    assert _landed(warehouse) == _source_counts(seeded)
+    orphaned = source_root(warehouse) / "orphaned" / "orders"
+    assert [p.name for p in orphaned.glob("*")] == ["1000000000.5.dropped.parquet"]
+    assert [p.name for p in orders.glob("*.parquet")] == ["9999999999.5.writing.parquet"]
 
 
 def test_the_dsn_password_never_reaches_logs_output_or_files(
