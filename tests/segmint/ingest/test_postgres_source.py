@@ -379,3 +379,31 @@ def test_dagster_dlt_assets_extract_and_raw_tables_load_without_the_password_in_
     assert "postgres_extract" in logs
     assert PASSWORD not in logs + caplog.text + out + err
     assert PASSWORD.encode() not in everything_in(tmp_path)
+
+
+def test_an_erased_customer_updated_in_postgres_stays_out(
+    seeded: Seeded, dsn_env: str, tmp_path: Path
+) -> None:
+    from segmint.erasure import forget
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, tmp_path / "no_landing")
+    ingest_postgres(source(), settings.warehouse)
+    erased = "C0000002"
+    forget(settings, customer_id=erased, live_runs=lambda: [])
+    seeded.execute(
+        "update shop.customers set city = 'Elsewhere', updated_at = localtimestamp"
+        " where customer_id = %s",
+        [erased],
+    )
+    report = ingest_postgres(source(), settings.warehouse)
+    assert report.rows_suppressed == 1
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert not con.execute(
+            "select count(*) from raw.customers where customer_id = ?", [erased]
+        ).fetchone()[0]
+        (reason,) = con.execute(
+            "select _reason from quarantine.customers where _reason like '%erased%'"
+        ).fetchone()
+        assert "Elsewhere" not in str(con.execute("select * from quarantine.customers").fetchall())
+    assert "erased_customer" in reason
