@@ -158,10 +158,13 @@ def dlt_source(eng: sqlalchemy.Engine, source: PostgresSource) -> Any:
 def dlt_pipeline(warehouse: Path) -> Any:
     """The dlt pipeline: state under <warehouse dir>/postgres/dlt, Parquet batches in
     <warehouse dir>/postgres/extract/<dataset>/<contract table>/."""
+    # dlt's own log lines (type coercion notes) stay out of the command's output, and its
+    # anonymous usage telemetry (on by default) stays off: nothing leaves the machine. dlt
+    # reads its runtime settings once per process, from env vars (a user's own win).
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     import dlt
 
-    # dlt's own log lines (type coercion notes) stay out of the command's output.
-    dlt.config["runtime.log_level"] = os.environ.get("RUNTIME__LOG_LEVEL", "ERROR")
     root = source_root(warehouse)
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
