@@ -166,7 +166,8 @@ def ingest(
         ),
     ] = False,
 ) -> None:
-    """Load landing files into raw.* (bad rows to quarantine.*, refused files reported).
+    """Load landing files (or, with --from-postgres, the source database's changed rows)
+    into raw.* (bad rows to quarantine.*, refused files reported).
 
     Exit code 1 when a file was refused, 75 while a run or erasure holds the warehouse.
     """

@@ -33,6 +33,15 @@ exports: exports                      # audience export files
 artifacts: warehouse/artifacts        # plots, data docs
 owners: "team:data"                   # owners of every asset in the Dagster UI (comma list)
 schedule_cron: "0 3 * * *"            # nightly run when the Dagster daemon is up (segmint ui)
+# An operational Postgres instead of (or beside) landing files: `segmint ingest
+# --from-postgres`, and every run. The DSN stays in the env var, never in this file.
+# source:
+#   dsn_env: SEGMINT_SOURCE_DSN       # export SEGMINT_SOURCE_DSN=postgresql://user:pw@host/db
+#   db_schema: public
+#   tables:                           # contract table: {table: source name, cursor: column}
+#     orders: {cursor: updated_at}
+#     customers: {cursor: updated_at}
+#     products: {}                    # no cursor: read whole each time
 """
 
 NEXT_COMMANDS = (

@@ -56,3 +56,13 @@ def test_the_source_setting_names_contract_tables_and_needs_orders() -> None:
     s = Settings(source={"tables": {"orders": {"table": "shop_orders", "cursor": "updated_at"}}})
     assert s.source.tables["orders"].table == "shop_orders"
     assert s.source.dsn_env == "SEGMINT_SOURCE_DSN" and s.source.db_schema == "public"
+
+
+def test_from_postgres_without_a_source_setting_says_which_setting(tmp_path) -> None:
+    from segmint.cli import _ingest_postgres
+    from segmint.errors import SegmintError
+
+    with pytest.raises(SegmintError, match="needs the `source` setting"):
+        _ingest_postgres(Settings(warehouse=tmp_path / "w.duckdb"), None)
+    with pytest.raises(SegmintError, match="not both"):
+        _ingest_postgres(Settings(source={"tables": {"orders": {}}}), tmp_path)
