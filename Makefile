@@ -43,8 +43,8 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-lock:  ## re-resolve and pin every transitive dependency
-	$(BIN)/pip freeze --exclude-editable | grep -v '^segmint' > requirements.lock
+lock:  ## re-resolve and pin every transitive dependency (setuptools too: dlt needs >=65.6)
+	$(BIN)/pip freeze --all --exclude-editable | grep -v -e '^segmint' -e '^pip==' > requirements.lock
 
 clean:
 	rm -rf warehouse landing exports dbt_project/target dbt_project/logs
