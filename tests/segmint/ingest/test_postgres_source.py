@@ -407,3 +407,23 @@ def test_an_erased_customer_updated_in_postgres_stays_out(
         ).fetchone()
         assert "Elsewhere" not in str(con.execute("select * from quarantine.customers").fetchall())
     assert "erased_customer" in reason
+
+
+def test_a_crash_inside_dlt_after_extract_is_finished_by_the_next_ingest(
+    seeded: Seeded, dsn_env: str, tmp_path: Path
+) -> None:
+    from segmint.ingest import postgres as pg
+
+    warehouse = tmp_path / "warehouse" / "segmint.duckdb"
+    conn = pg.connection(source())
+    eng = pg.engine(conn)
+    try:
+        # dlt extracted but never normalized or loaded: the process "died" with a pending
+        # load package and no batch file. However dlt resumes (it finishes the package, or
+        # re-reads its rows when the package is dropped), every row lands exactly once.
+        pg.dlt_pipeline(warehouse).extract(pg.dlt_source(eng, source()))
+    finally:
+        eng.dispose()
+    assert not pending_batches(warehouse, source())
+    ingest_postgres(source(), warehouse)
+    assert _landed(warehouse) == _source_counts(seeded)
