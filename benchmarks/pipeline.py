@@ -87,7 +87,7 @@ VERSIONED = (
 # ------------------------------------------------------------------------------- helpers
 def stage_of(step_key: str) -> str:
     """The report stage of a Dagster step key."""
-    if step_key == "raw_tables":
+    if step_key in ("raw_tables", "postgres_extract"):
         return "ingest"
     if "_gx_" in step_key or step_key.startswith("gx_"):
         return "checks"

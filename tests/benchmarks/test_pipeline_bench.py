@@ -29,6 +29,7 @@ from segmint.project import dbt_manifest
 
 def test_stage_of_maps_every_kind_of_step() -> None:
     assert stage_of("raw_tables") == "ingest"
+    assert stage_of("postgres_extract") == "ingest"
     assert stage_of("dbt_models") == "dbt"
     assert stage_of("raw__events_gx_raw_events") == "checks"
     assert stage_of("ml__demand_forecasts_gx_ml_demand_forecasts") == "checks"
