@@ -79,15 +79,16 @@ def connection(source: PostgresSource) -> SourceConnection:
         raise IngestError(f"{source.dsn_env} is not a valid Postgres DSN") from None
     password = params.pop("password", None)
     user, host, port, dbname = (params.pop(k, None) for k in ("user", "host", "port", "dbname"))
-    if host and host.startswith("/"):  # a Unix socket folder
-        params["host"] = host
-        host = None
+    if host and (host.startswith("/") or "," in host):  # a socket folder, several hosts
+        params["host"], host = host, None
+    if port and not str(port).isdigit():  # several ports (libpq checks them on connect)
+        params["port"], port = port, None
     url = sqlalchemy.URL.create(
         "postgresql+psycopg",
         username=user,
         password=password,
         host=host,
-        port=int(port) if port and "," not in str(port) else None,
+        port=int(port) if port else None,
         database=dbname,
         query={k: str(v) for k, v in params.items()},
     )

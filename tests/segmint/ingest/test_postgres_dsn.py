@@ -41,6 +41,14 @@ def test_both_dsn_forms_give_one_url_and_a_label_without_the_password(
     assert conn.redact(f"failed for {SECRET}\nsecond line") == "failed for ***"
 
 
+def test_a_bad_port_or_several_hosts_reach_libpq_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("T_DSN", "host=a,b port=5432,x dbname=shop user=reader")
+    url = connection(_source()).url
+    assert (url.host, url.port, dict(url.query)) == (None, None, {"host": "a,b", "port": "5432,x"})
+
+
 def test_an_unparseable_dsn_is_named_by_its_env_var_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("T_DSN", f"host=x password={SECRET} 'unterminated")
     with pytest.raises(IngestError) as info:
