@@ -74,3 +74,16 @@ def test_from_postgres_without_a_source_setting_says_which_setting(tmp_path) -> 
         _ingest_postgres(Settings(warehouse=tmp_path / "w.duckdb"), None)
     with pytest.raises(SegmintError, match="not both"):
         _ingest_postgres(Settings(source={"tables": {"orders": {}}}), tmp_path)
+
+
+def test_a_run_without_landing_folder_but_with_a_source_is_not_refused(tmp_path) -> None:
+    from segmint.errors import SegmintError
+    from segmint.preflight import check_run
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, tmp_path / "no_landing")
+    with pytest.raises(SegmintError, match="landing folder not found"):
+        check_run(settings, explicit_landing=False)
+    with_source = settings.model_copy(update={"source": _source()})
+    notes = check_run(with_source, explicit_landing=False)
+    assert any("ingesting from Postgres" in n for n in notes)
