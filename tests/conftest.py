@@ -126,3 +126,15 @@ def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> Two
         first_fingerprint=first_fingerprint,
         reader=result,
     )
+
+
+# The session-wide pipeline runs (`twice` here, `baseline` in tests/reliability) cost several
+# full runs each; under pytest-xdist (`-n 2` in pyproject's addopts) every test that uses one
+# goes to the same worker, so each shared run happens once per suite, not once per worker.
+SHARED_RUNS = frozenset({"twice", "baseline"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SHARED_RUNS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("shared-pipeline-runs"))
