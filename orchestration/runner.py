@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from orchestration.lib.jobs import PIPELINE_JOB_NAME
+from orchestration.lib.prepare import dagster_home
 from segmint.errors import SegmintError
 from segmint.fs import pid_alive
 from segmint.settings import Settings
@@ -24,28 +25,6 @@ from segmint.warehouse import WarehouseBusy, exclusive_use
 PID_TAG = "segmint/pid"
 # Dagster run statuses of a run that is (or may still be) executing steps.
 RUNNING_STATUSES = ("STARTING", "STARTED", "CANCELING")
-
-DAGSTER_YAML = """\
-# Written by segmint. One writer at a time: every DuckDB-writing step takes the
-# 'duckdb_writer' pool, limited to 1 here, and only one run executes at once.
-concurrency:
-  pools:
-    default_limit: 1
-  runs:
-    max_concurrent_runs: 1
-telemetry:
-  enabled: false
-"""
-
-
-def dagster_home(settings: Settings) -> Path:
-    """A persistent Dagster instance next to the warehouse, so runs show in the UI."""
-    home = settings.warehouse.resolve().parent / "dagster"
-    home.mkdir(parents=True, exist_ok=True)
-    cfg = home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text(DAGSTER_YAML)
-    return home
 
 
 def prepare_environment(settings: Settings) -> Path:
@@ -230,7 +209,7 @@ def run_pipeline(
     console = console or Console(stderr=True)
     prepare_environment(settings)
     from orchestration.definitions import build_definitions
-    from orchestration.lib.dbt_project import prepare
+    from orchestration.lib.prepare import prepare
 
     prepare(settings)
     defs = build_definitions(settings, extra_checks=extra_checks)

@@ -16,7 +16,7 @@ from typing import Any
 
 from rich.console import Console
 
-from orchestration.runner import dagster_home
+from orchestration.lib.prepare import dagster_home
 from segmint.errors import SegmintError
 from segmint.settings import Settings
 
@@ -89,18 +89,17 @@ def wait_until_ready(host: str, port: int, proc: subprocess.Popen, timeout: floa
 
 
 def stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM the process group of `dagster dev` (webserver, daemon, code server), then
-    SIGKILL what is left after UI_STOP_SECONDS."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=UI_STOP_SECONDS)
-    except subprocess.TimeoutExpired:
+    """SIGTERM `dagster dev`, which stops its webserver, daemon and code server in order
+    (a SIGTERM to the whole group made the code server print a gRPC traceback), then
+    SIGKILL what is left of its process group after UI_STOP_SECONDS."""
+    if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+            proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=UI_STOP_SECONDS)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)  # children dagster dev left behind, if any
+    proc.wait()
 
 
 def dagster_dev(
@@ -112,40 +111,51 @@ def dagster_dev(
     """Start `dagster dev` with the segmint code location; stop it (and its children) on
     SIGTERM or Ctrl-C. Returns dagster's exit code.
 
-    The dbt manifest is prepared first, under <warehouse dir>/dbt/target: nothing is written
-    into the installed package, and the code server never runs dbt while loading.
+    The dbt manifest is prepared under <warehouse dir>/dbt/target while dagster dev starts
+    (its code server waits for it): nothing is written into the installed package, and the
+    code server never runs dbt while loading.
     """
-    from orchestration.lib.dbt_project import prepare
+    from orchestration.lib.prepare import announced, prepare
 
     console = console or Console(stderr=True)
     check_port(host, port)
     home = dagster_home(settings)
-    prepare(settings)
     workspace = home / "workspace.yaml"
     workspace.write_text(WORKSPACE_YAML.format(cwd=json_str(str(Path.cwd()))))
     dagster = Path(sys.executable).with_name("dagster")
     cmd = [str(dagster) if dagster.exists() else "dagster", "dev", "-h", host, "-p", str(port)]
     cmd += ["-w", str(workspace)]
-    # Own process group: a signal to segmint reaches every child through stop_group.
-    proc = subprocess.Popen(cmd, env=ui_environment(settings), start_new_session=True)
+    with announced(settings):
+        # Own process group: a signal to segmint reaches every child through stop_group.
+        proc = subprocess.Popen(cmd, env=ui_environment(settings), start_new_session=True)
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        # Only signal here: this handler may interrupt proc.wait(), which holds the Popen's
-        # wait lock, so waiting for the children happens in `finally`, after it unwound.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        raise SystemExit(128 + signum)
+        def on_signal(signum: int, _frame: Any) -> None:
+            # Only signal here: this handler may interrupt proc.wait(), which holds the
+            # Popen's wait lock, so waiting for the children happens in `finally`.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGTERM)
+            raise SystemExit(128 + signum)
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            # dagster dev starts while dbt parses; its code server waits for the manifest.
+            prepare(settings)
+        except BaseException:
+            _stop(proc, previous)
+            raise
     try:
         ready = wait_until_ready(host, port, proc, timeout=120)
         if ready:
             console.print(f"Dagster UI ready in {ready:.1f}s: http://{host}:{port}")
         return proc.wait()
     finally:
-        stop_group(proc)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        _stop(proc, previous)
+
+
+def _stop(proc: subprocess.Popen, previous: dict) -> None:
+    stop_group(proc)
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 def json_str(text: str) -> str:

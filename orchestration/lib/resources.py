@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.lib.prepare import dbt_vars
 from segmint.project import dbt_dir
 from segmint.settings import Settings, identity_vars
 
@@ -86,22 +87,6 @@ class WarehouseResource(dg.ConfigurableResource):
         """Environment the dbt subprocess reads (profiles.yml uses SEGMINT_WAREHOUSE)."""
         os.environ["SEGMINT_WAREHOUSE"] = self.path
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
-
-
-def dbt_vars(
-    churn_horizon_days: int,
-    as_of: str | None,
-    base_currency: str,
-    identity: dict[str, object] | None = None,
-) -> dict[str, object]:
-    v: dict[str, object] = {
-        "churn_horizon_days": churn_horizon_days,
-        "base_currency": base_currency,
-        **(identity or {}),
-    }
-    if as_of:
-        v["as_of"] = as_of
-    return v
 
 
 class ModelsResource(dg.ConfigurableResource):
