@@ -201,6 +201,8 @@ class Family:
     as_of: Any  # the data's as-of day (a date, timestamp or ISO string; None: unknown)
     higher_is_better: bool = True
     inputs: pd.DataFrame | None = None
+    # A reason to refit when the champion cannot serve today's data (None: it can).
+    compatible: Callable[[Any], str | None] | None = None
     horizon_days: int | None = None
     write: Writer = joblib_write
     read: Reader = joblib_read
@@ -342,6 +344,8 @@ def select(
         psi = max_psi(champion.payload.reference, frame)
     pointer = champion.pointer if champion.ok else None
     reasons = retrain_reasons(pointer, policy, family.code, family.as_of, family.horizon_days, psi)
+    if champion.ok and family.compatible is not None:
+        reasons += [r for r in [family.compatible(champion.payload)] if r]
     if champion.problem:
         reasons = ["champion_unusable"]
     base = {"reasons": reasons, "drift_max_psi": psi, "metric": family.metric}

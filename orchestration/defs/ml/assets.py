@@ -367,6 +367,9 @@ class ForecastConfig(dg.Config):
     max_prophet_fits: int | None = Field(
         None, description="Cap on Prophet fits; the rest: shares of their parent (unset: settings)"
     )
+    retrain: bool = Field(
+        False, description="Refit and backtest now instead of predicting from the stored fits"
+    )
 
     def params(self, models: ModelsResource, seed: int) -> "ForecastParams":
         """Forecast parameters: this run's overrides over the settings."""
@@ -430,8 +433,16 @@ def demand_forecasting(
         if done == total or done % max(25, total // 20) == 0:
             context.log.info(f"forecast: {done}/{total} (Prophet fits, then the share-based tail)")
 
+    registry = model_registry(context, warehouse, models, config.retrain)
     result = run_forecasting(
-        demand, params, as_of=as_of, progress=progress, run_at=_now(), order_counts=order_counts
+        demand,
+        params,
+        as_of=as_of,
+        progress=progress,
+        run_at=_now(),
+        order_counts=order_counts,
+        registry=registry,
+        log=context.log.info,
     )
     fallbacks = result.flags[result.flags["method"] != "prophet"]
     yield from _write_back(
@@ -457,6 +468,7 @@ def demand_forecasting(
                 "metrics_vs_baseline": dg.MetadataValue.json(
                     {"metrics": result.run.metrics, "baseline": result.run.baseline_metrics}
                 ),
+                **decision_metadata(result.run.decision),
             },
             "ml.forecast_backtests": {},
         },
