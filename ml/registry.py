@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Mapping
@@ -38,7 +39,7 @@ import pandas as pd
 
 from ml import evaluation
 from ml.runs import to_json
-from segmint.fs import file_sha256, fsync_dir, write_json_atomic
+from segmint.fs import file_sha256, fsync_dir, pid_alive, write_json_atomic
 
 META = "meta.json"
 POINTER = "champion.json"
@@ -82,6 +83,19 @@ def _fsync_tree(folder: Path) -> None:
     fsync_dir(folder)
 
 
+_LEFTOVER = re.compile(r"^\..+\.(tmp|old)-(\d+)-[0-9a-f]+$")
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the temp folders of saves whose process died (a crash mid-save)."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        match = _LEFTOVER.match(path.name)
+        if match and path.is_dir() and not pid_alive(int(match.group(2))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 class ModelStore:
     """Fitted models under `root`, one folder per model and version."""
 
@@ -101,6 +115,7 @@ class ModelStore:
         is never replaced under it.
         """
         target = self.folder(model, version)
+        _sweep(target.parent)
         if target.exists():
             try:
                 self.meta(model, version)
@@ -117,7 +132,7 @@ class ModelStore:
             (tmp / META).write_text(json.dumps({**record, "files": files}, sort_keys=True))
             _fsync_tree(tmp)
             if target.exists():  # a damaged copy of this version: replace it
-                old = target.parent / f".{version}.old-{secrets.token_hex(4)}"
+                old = target.parent / f".{version}.old-{os.getpid()}-{secrets.token_hex(4)}"
                 os.rename(target, old)
                 os.rename(tmp, target)
                 shutil.rmtree(old, ignore_errors=True)

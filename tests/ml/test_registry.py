@@ -202,8 +202,12 @@ def test_a_crash_while_saving_a_challenger_leaves_the_champion_loadable(tmp_path
     with pytest.raises(KeyboardInterrupt):
         select(store, family, Policy(retrain=True), log=lambda _: None)
     assert not [p for p in (tmp_path / "toy").iterdir() if p.name.startswith(".")]
+    # a save killed outright (SIGKILL: no cleanup) leaves its temp folder to the next save
+    (tmp_path / "toy" / ".toy-x.tmp-999999999-abcd1234").mkdir()
     chosen, _ = _select(store, toy)
     assert chosen.decision["decision"] == SCORED and chosen.payload == first.payload
+    _select(store, toy, retrain=True)
+    assert not [p for p in (tmp_path / "toy").iterdir() if p.name.startswith(".")]
 
 
 @pytest.mark.parametrize("damage", ["payload", "meta", "pointer", "missing"])
