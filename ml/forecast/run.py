@@ -241,8 +241,8 @@ def run_forecasting(
     )  # fmt: skip
     selection = registry_.choose(family, registry, log)
     chosen: ForecastFit = selection.payload
-    if selection.fitted is not None and selection.fitted.payload is chosen:
-        production = chosen.production
+    if chosen.window["end"] == end.date().isoformat():
+        production = chosen.production  # fitted now, or the same origin: its own forecast
     else:  # the champion predicts from its stored fits: no Prophet fit, no backtest
         production = _predict(chosen, series, params, end, progress)
     forecasts, flags = _tables(series, production, chosen.choices, params, selection.version)
@@ -363,7 +363,7 @@ def _write(fit: ForecastFit, folder: Path) -> None:
         if result.model_json is not None:
             (folder / "prophet" / f"{i}.json").write_text(result.model_json)
             index[key] = f"{i}.json"
-        production[key] = replace(result, model_json=None, components=None)
+        production[key] = replace(result, model_json=None)
     registry_.joblib_write((replace(fit, production=production), index), folder)
 
 

@@ -45,6 +45,10 @@ def test_a_stored_forecast_champion_predicts_without_refitting(demand, tmp_path)
     assert again.fitted["total"].components is not None  # the plotted series
 
     later = forecast(demand, PARAMS, registry=(store, Policy()))  # 3 days on: not due
+    # predicted from the stored Prophet fit: each day's forecast is what the fit said then
+    same_days = first.forecasts.merge(later.forecasts, on=["series_key", "ds"])
+    assert len(same_days) == PARAMS.horizon_days - 3
+    assert same_days["yhat_x"].to_numpy() == pytest.approx(same_days["yhat_y"].to_numpy())
     assert later.run.decision["decision"] == "scored_with_champion"
     assert later.run.model_version == first.run.model_version
     assert later.forecasts["ds"].min() == (END + pd.Timedelta(days=1)).date()
