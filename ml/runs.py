@@ -34,6 +34,9 @@ class ModelRun:
     baseline_metrics: Mapping[str, Any]
     data_window: Mapping[str, Any]
     drift_profile: Mapping[str, Any] | None = None
+    # The registry's decision (ml.registry): first_run, promoted, kept_champion or
+    # scored_with_champion, why, and the challenger's and champion's held-out metrics.
+    decision: Mapping[str, Any] | None = None
 
     def to_row(self) -> dict[str, Any]:
         """The ml.model_runs row: JSON text for the mappings, trained_at as naive UTC."""
@@ -50,7 +53,7 @@ class ModelRun:
 
 
 MODEL_RUN_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ModelRun))
-JSON_COLUMNS: tuple[str, ...] = MODEL_RUN_COLUMNS[3:]  # params ... drift_profile
+JSON_COLUMNS: tuple[str, ...] = MODEL_RUN_COLUMNS[3:]  # params ... decision
 
 
 def model_runs_frame(runs: Iterable[ModelRun]) -> pd.DataFrame:

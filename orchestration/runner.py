@@ -15,6 +15,7 @@ import dagster as dg
 from rich.console import Console
 from rich.table import Table
 
+from orchestration.defs.ml.registry import RETRAIN_TAG
 from orchestration.lib.jobs import PIPELINE_JOB_NAME
 from orchestration.lib.prepare import dagster_home
 from segmint.errors import SegmintError
@@ -204,8 +205,12 @@ def run_pipeline(
     selection: str | None = None,
     console: Console | None = None,
     extra_checks: list[dg.AssetChecksDefinition] | None = None,
+    retrain: bool = False,
 ) -> RunSummary:
-    """Materialize the selected assets (default: all) in this process, one writer at a time."""
+    """Materialize the selected assets (default: all) in this process, one writer at a time.
+
+    `retrain`: every model refits instead of scoring with its stored champion (the run tag
+    segmint/retrain=true, which the Dagster launchpad can set too)."""
     console = console or Console(stderr=True)
     prepare_environment(settings)
     from orchestration.definitions import build_definitions
@@ -255,7 +260,11 @@ def run_pipeline(
                 instance=instance,
                 run_id=run_id,
                 raise_on_error=False,
-                tags={"segmint/trigger": "cli", PID_TAG: str(os.getpid())},
+                tags={
+                    "segmint/trigger": "cli",
+                    PID_TAG: str(os.getpid()),
+                    **({RETRAIN_TAG: "true"} if retrain else {}),
+                },
             )
         success = result.success
     except WarehouseBusy as exc:

@@ -247,6 +247,14 @@ def run(
     landing: Annotated[Path | None, typer.Option(help="Landing folder")] = None,
     audiences: AudFolderOpt = None,
     warehouse: WarehouseOpt = None,
+    retrain: Annotated[
+        bool,
+        typer.Option(
+            "--retrain",
+            help="Refit every model now (default: score with the stored champions, refit "
+            "when due: cadence, drift, moved window or changed code)",
+        ),
+    ] = False,
 ) -> None:
     """Materialize the pipeline in process (ingest → dbt → checks → models → exports → publish).
 
@@ -263,7 +271,7 @@ def run(
         _plain_dbt_logs()
     from orchestration.runner import run_pipeline
 
-    summary = run_pipeline(s, selection=select, console=console)
+    summary = run_pipeline(s, selection=select, console=console, retrain=retrain)
     summary.print(out)
     if summary.traceback:  # a bug inside a step (a user error prints its message only)
         console.print(summary.traceback, markup=False, highlight=False)

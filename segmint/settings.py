@@ -91,6 +91,21 @@ class Settings(BaseSettings):
     churn_horizon_days: int = Field(90, description="Churn = no purchase within this many days")
     forecast_horizon_days: int = Field(90, description="Days ahead to forecast")
     holdout_salt: str = Field("segmint", description="Salt of the audience holdout hash")
+    model_cadence_days: int = Field(
+        7,
+        ge=0,
+        description="Models retrain after this many as-of days (0: every run); in between, "
+        "runs score with the stored champion (<warehouse dir>/models)",
+    )
+    model_tolerance: float = Field(
+        0.01,
+        ge=0,
+        description="A retrained model becomes champion unless its held-out metric is worse "
+        "than the champion's on the same window by more than this",
+    )
+    model_drift_psi: float = Field(
+        0.2, gt=0, description="Retrain when an input feature's PSI against training exceeds this"
+    )
     segment_k_min: int = Field(3, description="Fewest segments to try")
     segment_k_max: int = Field(10, description="Most segments to try")
     segment_bootstrap: int = Field(10, description="Bootstrap resamples for segment stability")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ml import evaluation, features
 from ml.churn.baselines import BASELINES, fit_baseline, predict_baseline
-from ml.churn.model import fit_churn_model
+from ml.churn.model import ChurnModel, fit_churn_model
 from ml.churn.params import ChurnParams
 
 
@@ -24,6 +24,9 @@ class Holdout:
     metrics: dict[str, Any] = field(default_factory=dict)
     baseline_metrics: dict[str, Any] = field(default_factory=dict)
     frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The model fitted on the training cutoffs only: a later run scores it on its own
+    # held-out window to compare this recipe with its challenger (ml.registry).
+    model: ChurnModel | None = None
 
 
 def evaluate_holdout(
@@ -36,7 +39,7 @@ def evaluate_holdout(
     if eval_cutoff is None:
         return Holdout()
     train = eligible[eligible["cutoff_date"].isin(train_cutoffs)].reset_index(drop=True)
-    test = eligible[eligible["cutoff_date"] == eval_cutoff].reset_index(drop=True)
+    test = holdout_rows(eligible, eval_cutoff)
     if train["churned"].nunique() != 2 or test["churned"].nunique() != 2:
         return Holdout()
     model = fit_churn_model(train, params)
@@ -60,4 +63,11 @@ def evaluate_holdout(
     for name in BASELINES:
         if name in scored:
             frame[f"{name}_probability"] = scored[name]
-    return Holdout(metrics, baseline_metrics, frame)
+    return Holdout(metrics, baseline_metrics, frame, model)
+
+
+def holdout_rows(eligible: pd.DataFrame, eval_cutoff: pd.Timestamp | None) -> pd.DataFrame:
+    """The labelled rows of the evaluation cutoff (empty without one)."""
+    if eval_cutoff is None:
+        return eligible.iloc[:0]
+    return eligible[eligible["cutoff_date"] == eval_cutoff].reset_index(drop=True)

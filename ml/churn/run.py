@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,12 +14,13 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ml import evaluation, features, runs
+from ml import registry as registry_
 from ml.churn.baselines import BASELINES
 from ml.churn.examples import build_examples, day, time_split
-from ml.churn.holdout import Holdout, evaluate_holdout
+from ml.churn.holdout import Holdout, evaluate_holdout, holdout_rows
 from ml.churn.model import ChurnModel, fit_churn_model
 from ml.churn.params import ELIGIBILITY, MODEL_NAME, ChurnParams
-from ml.churn.scoring import CurrentScores, score_current
+from ml.churn.scoring import CurrentScores, prospect_rate, score_current
 from ml.runs import ModelRun
 
 # The code a churn model_version hashes: every module whose change can change the scores.
@@ -68,11 +71,21 @@ def train_and_score_churn(
     params: ChurnParams | None = None,
     previous_drift_profile: dict[str, Any] | None = None,
     run_at: datetime | None = None,
+    registry: tuple[registry_.ModelStore, registry_.Policy] | None = None,
+    log: Callable[[str], None] = print,
 ) -> ChurnResult:
-    """Train on history cutoffs, evaluate on the latest labelled window, score `current`."""
+    """Train on history cutoffs, evaluate on the latest labelled window, score `current`.
+
+    With a `registry` (store, policy) the run scores with the stored champion unless a
+    retrain is due (ml.registry.select); without one it always trains.
+    """
     params = params or ChurnParams()
     with threadpool_limits(limits=params.threads):
-        return _train_and_score(history, labels, current, params, previous_drift_profile, run_at)
+        run_at = run_at or datetime.now(UTC)
+        features.check_point_in_time(history)
+        family = _family(history, labels, current, params)
+        selection = registry_.choose(family, registry, log)
+        return _score(selection, current, params, previous_drift_profile, run_at)
 
 
 def _as_of(current: pd.DataFrame) -> pd.Timestamp | None:
@@ -81,16 +94,25 @@ def _as_of(current: pd.DataFrame) -> pd.Timestamp | None:
     return None
 
 
-def _train_and_score(
-    history: pd.DataFrame,
-    labels: pd.DataFrame,
-    current: pd.DataFrame,
-    params: ChurnParams,
-    previous_drift_profile: dict[str, Any] | None,
-    run_at: datetime | None,
-) -> ChurnResult:
-    run_at = run_at or datetime.now(UTC)
-    features.check_point_in_time(history)
+@dataclass
+class ChurnFit:
+    """What a churn champion stores: the final and held-out models and their record."""
+
+    final: ChurnModel
+    holdout: Holdout  # metrics, baselines, held-out rows (no customer ids) and model
+    prospect_rate: float | None
+    window: dict[str, Any]
+    reference: dict[str, Any]  # drift profile of the inputs it was trained to score
+
+    def drift_frame(self, prepared: pd.DataFrame) -> pd.DataFrame:
+        """The model's inputs of prepared customer rows (what `reference` profiles)."""
+        return self.final.spec.frame(prepared)
+
+
+def _family(
+    history: pd.DataFrame, labels: pd.DataFrame, current: pd.DataFrame, params: ChurnParams
+) -> registry_.Family:
+    """The churn model as ml.registry sees it: how to fit, evaluate and check drift."""
     labelled = build_examples(history, labels)
     as_of = _as_of(current)
     if as_of is not None:
@@ -100,17 +122,80 @@ def _train_and_score(
     eligible = labelled[labelled["eligible"]].reset_index(drop=True)
     if eligible.empty:
         raise ValueError("no labelled customers with a purchase before any cutoff")
+    code = runs.code_version(*map(importlib.import_module, CODE_MODULES))
+    prepared = features.prepare(current)
+
+    def fit() -> registry_.Fitted:
+        return _fit(eligible, labelled, prepared, as_of, params, code)
+
+    def evaluate(champion: ChurnFit, challenger: registry_.Fitted) -> float | None:
+        rows = challenger.context
+        model = champion.holdout.model
+        if model is None or not len(rows) or rows["churned"].nunique() != 2:
+            return None
+        prob = model.predict(rows)
+        return evaluation.classification_metrics(rows["churned"].to_numpy(), prob)["roc_auc"]
+
+    return registry_.Family(
+        model=MODEL_NAME,
+        metric="roc_auc",
+        fit=fit,
+        evaluate=evaluate,
+        code=code,
+        as_of=as_of,
+        inputs=prepared,
+        horizon_days=params.horizon_days,
+        write=_write,
+    )
+
+
+def _write(fit: ChurnFit, folder: Path) -> None:
+    """Store the fit without customer ids (the held-out rows keep labels and groups only)."""
+    frame = fit.holdout.frame.drop(columns=["customer_id"], errors="ignore")
+    registry_.joblib_write(replace(fit, holdout=replace(fit.holdout, frame=frame)), folder)
+
+
+def _fit(
+    eligible: pd.DataFrame,
+    labelled: pd.DataFrame,
+    prepared: pd.DataFrame,
+    as_of: pd.Timestamp | None,
+    params: ChurnParams,
+    code: str,
+) -> registry_.Fitted:
+    """Evaluate the recipe on the latest labelled window, then refit it on every cutoff."""
     train_cutoffs, eval_cutoff = time_split(
         list(eligible["cutoff_date"].unique()), params.horizon_days
     )
     held = evaluate_holdout(eligible, train_cutoffs, eval_cutoff, params)
     final = fit_churn_model(eligible, params)
-    scored = score_current(final, current, labelled, params)
     window = _data_window(as_of, params, train_cutoffs, eval_cutoff, final, eligible, held)
-    window["n_scored"], window["eligibility"] = len(scored.customers), ELIGIBILITY
+    window["eligibility"] = ELIGIBILITY
     params_dict = asdict(params)
-    code = runs.code_version(*map(importlib.import_module, CODE_MODULES))
     version = runs.model_version(MODEL_NAME, params_dict, window, code)
+    reference = evaluation.drift_profile(
+        final.spec.frame(prepared), list(final.spec.columns), params.psi_bins
+    )
+    payload = ChurnFit(final, held, prospect_rate(labelled), window, reference)
+    meta = {"as_of": as_of, "window": window, "params": params_dict, "code_version": code}
+    meta["metrics"] = held.metrics
+    return registry_.Fitted(
+        payload, version, held.metrics.get("roc_auc"), meta, holdout_rows(eligible, eval_cutoff)
+    )
+
+
+def _score(
+    selection: registry_.Selection,
+    current: pd.DataFrame,
+    params: ChurnParams,
+    previous_drift_profile: dict[str, Any] | None,
+    run_at: datetime,
+) -> ChurnResult:
+    """Score `current` with the selected model; the run record carries the decision."""
+    fit: ChurnFit = selection.payload
+    final, held, version = fit.final, fit.holdout, selection.version
+    scored = score_current(final, current, fit.prospect_rate, params)
+    window = {**fit.window, "n_scored": len(scored.customers)}
     scores = scored.table(params, version, run_at)
     fairness = _fairness(scores, scored, held, params).assign(
         model_version=version, scored_at=run_at
@@ -129,7 +214,15 @@ def _train_and_score(
         "features": final.spec.columns,
     }
     run = ModelRun(
-        MODEL_NAME, version, run_at, params_dict, metrics, held.baseline_metrics, window, profile
+        MODEL_NAME,
+        version,
+        run_at,
+        asdict(params),
+        metrics,
+        held.baseline_metrics,
+        window,
+        profile,
+        selection.decision,
     )
     return ChurnResult(scores, run, fairness, drift, held.frame, final)
 

@@ -49,8 +49,14 @@ class CurrentScores:
         )
 
 
+def prospect_rate(examples: pd.DataFrame) -> float | None:
+    """The observed share of labelled prospects who stayed without a purchase (None: none)."""
+    prospects = examples[~examples["eligible"]]
+    return float(prospects["churned"].mean()) if len(prospects) else None
+
+
 def score_current(
-    final: ChurnModel, current: pd.DataFrame, examples: pd.DataFrame, params: ChurnParams
+    final: ChurnModel, current: pd.DataFrame, rate: float | None, params: ChurnParams
 ) -> CurrentScores:
     """Score customer_360 as of its as-of date.
 
@@ -64,13 +70,10 @@ def score_current(
     prob = np.zeros(len(cur))
     buyer_matrix = final.matrix(cur[buyer])
     prob[buyer] = final.predict_matrix(buyer_matrix)
-    prospects = examples[~examples["eligible"]]
-    if len(prospects):
-        prospect_rate = float(prospects["churned"].mean())
-        prob[~buyer] = prospect_rate
+    if rate is not None:
+        prob[~buyer] = rate
         prospect_how = PROSPECT_RULE
     else:
-        prospect_rate = None
         prob[~buyer] = final.predict(cur[~buyer]) if (~buyer).any() else prob[~buyer]
         prospect_how = "model (no labelled prospects)"
     drivers = pd.Series("no purchase yet", index=cur.index, dtype=object)
@@ -78,4 +81,4 @@ def score_current(
         drivers[buyer] = explain(
             final, cur[buyer], params, matrix=buyer_matrix, base=prob[buyer]
         ).to_numpy()
-    return CurrentScores(cur, prob, buyer, drivers.to_numpy(), prospect_rate, prospect_how)
+    return CurrentScores(cur, prob, buyer, drivers.to_numpy(), rate, prospect_how)

@@ -52,6 +52,7 @@ def _run_task(task: Task, params: ForecastParams) -> tuple[str, pd.Timestamp | N
         horizon_days=task.horizon_days,
         start=task.start,
         with_components=task.with_components,
+        keep_model=task.cutoff is None,
     )
     return task.series_key, task.cutoff, result
 

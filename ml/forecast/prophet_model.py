@@ -78,7 +78,8 @@ def retail_events(first_year: int, last_year: int) -> pd.DataFrame:
 
 def _fit_prophet(
     history: pd.DataFrame, series_key: str, params: ForecastParams, horizon_days: int
-) -> tuple[pd.DataFrame, Any, pd.DataFrame]:
+) -> tuple[Any, pd.DataFrame]:
+    """A Prophet model fitted on the history (in the fit scale), and that training frame."""
     from prophet import Prophet  # lazy: heavy, only a fit needs it
 
     span_days = (history["ds"].iloc[-1] - history["ds"].iloc[0]).days + 1
@@ -110,8 +111,24 @@ def _fit_prophet(
     if params.transform == "log1p":
         train = train.assign(y=np.log1p(train["y"]))
     model.fit(train, seed=seed)
+    return model, train
+
+
+def _predict_prophet(
+    model: Any,
+    train: pd.DataFrame,
+    series_key: str,
+    params: ForecastParams,
+    last: pd.Timestamp,
+    horizon_days: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The forecast after `last` (original scale) and the point prediction over train + it.
+
+    Seeded from the series and its training end, so a stored model predicts what it
+    predicted when it was fitted.
+    """
     future = pd.DataFrame({"ds": future_dates(last, horizon_days)})
-    np.random.seed(seed)
+    np.random.seed(_stable_seed(params.seed, series_key, train["ds"].iloc[-1].date()))
     # One point prediction over history + horizon serves residuals, forecast and components.
     point = _point_predict(model, pd.concat([train[["ds"]], future], ignore_index=True))
     if params.interval_method == "prophet":
@@ -122,7 +139,7 @@ def _fit_prophet(
     frame = pd.DataFrame({"ds": future["ds"]})
     for col, vals in values.items():
         frame[col] = np.expm1(vals) if params.transform == "log1p" else vals
-    return frame, model, point
+    return frame, point
 
 
 def _point_predict(model: Any, dates: pd.DataFrame) -> pd.DataFrame:
@@ -175,8 +192,11 @@ def forecast_series(
     horizon_days: int | None = None,
     start: AsOf = None,
     with_components: bool = False,
+    keep_model: bool = False,
 ) -> SeriesForecast:
-    """Forecast one series with Prophet, or a flagged fallback when history is too short."""
+    """Forecast one series with Prophet, or a flagged fallback when history is too short.
+
+    keep_model: the Prophet fit travels along as its JSON (for the model registry)."""
     horizon = horizon_days or params.horizon_days
     history = history.sort_values("ds").reset_index(drop=True)
     n_days = len(history)
@@ -196,7 +216,53 @@ def forecast_series(
         frame = seasonal_naive(history, horizon, params.interval_width, start=start)
         return SeriesForecast(series_key, method, reason, frame)
     with _quiet_logs():
-        frame, _, point = _fit_prophet(history, series_key, params, horizon)
+        model, train = _fit_prophet(history, series_key, params, horizon)
+        stored = None
+        if keep_model:
+            from prophet.serialize import model_to_json
+
+            stored = model_to_json(model)
+    return _prophet_forecast(model, train, history, series_key, params, horizon, with_components,
+                             stored)  # fmt: skip
+
+
+def predict_series(
+    model_json: str,
+    history: pd.DataFrame,
+    params: ForecastParams,
+    series_key: str,
+    last: pd.Timestamp,
+    with_components: bool = False,
+) -> SeriesForecast:
+    """The forecast after `last` of a stored Prophet fit (prophet.serialize JSON), no refit."""
+    from prophet.serialize import model_from_json
+
+    with _quiet_logs():
+        model = model_from_json(model_json)
+    train = model.history[["ds", "y"]].reset_index(drop=True)
+    history = history.sort_values("ds").reset_index(drop=True)
+    history = history[history["ds"] <= train["ds"].iloc[-1]]
+    return _prophet_forecast(
+        model, train, history, series_key, params, params.horizon_days, with_components,
+        model_json, last,
+    )  # fmt: skip
+
+
+def _prophet_forecast(
+    model: Any,
+    train: pd.DataFrame,
+    history: pd.DataFrame,
+    series_key: str,
+    params: ForecastParams,
+    horizon: int,
+    with_components: bool,
+    model_json: str | None,
+    last: pd.Timestamp | None = None,
+) -> SeriesForecast:
+    """A fitted model's forecast after `last` (default: its training end), clipped at 0."""
+    last = train["ds"].iloc[-1] if last is None else last
+    with _quiet_logs():
+        frame, point = _predict_prophet(model, train, series_key, params, last, horizon)
         components = _components(point, history, params.transform) if with_components else None
     # Counts and revenue are never negative; keep lower <= yhat <= upper after clipping.
     yhat = frame["yhat"].clip(lower=0.0)
@@ -206,5 +272,6 @@ def forecast_series(
     if components is not None:
         components["yhat"] = components["yhat"].clip(lower=0.0)
     return SeriesForecast(
-        series_key, method, reason, frame, components, component_scale=params.transform
-    )
+        series_key, "prophet", None, frame, components, component_scale=params.transform,
+        model_json=model_json,
+    )  # fmt: skip

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ml import registry as registry_
+from ml import runs
 from ml.forecast.backtest import backtest_cutoffs, backtest_tasks, score_backtests
-from ml.forecast.calibration import calibrate_intervals
+from ml.forecast.calibration import calibrate_intervals, scale_interval
 from ml.forecast.holidays import resolve_holidays
 from ml.forecast.params import FLAG_COLUMNS, FORECAST_COLUMNS, AsOf, ForecastParams, Progress
 from ml.forecast.pool import Task, execute
-from ml.forecast.prophet_model import country_for
+from ml.forecast.prophet_model import country_for, predict_series
 from ml.forecast.selection import Choice, choose_methods, forecast_tail
 from ml.forecast.series import (
     Fitted,
@@ -190,6 +194,8 @@ def run_forecasting(
     progress: Progress | None = None,
     run_at: datetime | None = None,
     order_counts: pd.DataFrame | None = None,
+    registry: tuple[registry_.ModelStore, registry_.Policy] | None = None,
+    log: Callable[[str], None] = print,
 ) -> ForecastResult:
     """Forecast every series of every level, backtest them, and summarise against baselines.
 
@@ -197,6 +203,8 @@ def run_forecasting(
     orders): the distinct orders behind the total and region series of order counts, and
     the customers' countries behind the default holiday calendars (ml.forecast.holidays).
     progress gets (done, total) over the Prophet fits and then the cheap-tail series.
+    With a `registry` (store, policy) a run predicts from the champion's stored Prophet fits
+    (no fits, no backtests) unless a refit is due (ml.registry.select).
     """
     params = params or ForecastParams()
     run_at = run_at or datetime.now(UTC)
@@ -218,29 +226,156 @@ def run_forecasting(
     params = replace(
         params, country_holidays=plan.shop_country, region_holidays=plan.region_countries
     )
+    window = {"start": start.date().isoformat() if start is not None else None}
+    run_params = {**params.to_json_dict(), "holidays_by_level": plan.to_json_dict()}
+
+    def fit() -> registry_.Fitted:
+        fitted = _fit_all(series, params, end, progress, started, window, run_params)
+        meta = {"as_of": end, "window": fitted.window, "params": run_params}
+        return registry_.Fitted(fitted, fitted.version, fitted.metrics["overall"]["mase"], meta)
+
+    family = registry_.Family(
+        MODEL_NAME, "mase", fit, _champion_mase, runs.code_version(*_code_modules()), end,
+        higher_is_better=False, horizon_days=params.horizon_days,
+        write=_write, read=_read, compatible=lambda champion: _compatible(champion, series),
+    )  # fmt: skip
+    selection = registry_.choose(family, registry, log)
+    chosen: ForecastFit = selection.payload
+    if chosen.window["end"] == end.date().isoformat():
+        production = chosen.production  # fitted now, or the same origin: its own forecast
+    else:  # the champion predicts from its stored fits: no Prophet fit, no backtest
+        production = _predict(chosen, series, params, end, progress)
+    forecasts, flags = _tables(series, production, chosen.choices, params, selection.version)
+    metrics = {**chosen.metrics, "seconds": round(time.perf_counter() - started, 3)}
+    run = ModelRun(
+        MODEL_NAME, selection.version, run_at, chosen.run_params, metrics,
+        {"seasonal_naive": chosen.baseline}, chosen.window, None, selection.decision,
+    )  # fmt: skip
+    return ForecastResult(forecasts, chosen.backtests, flags, run, series, production, chosen.top)
+
+
+def _code_modules() -> list[Any]:
+    import ml.forecast as package
+
+    names = ("params", "series", "holidays", "selection", "baseline", "prophet_model")
+    names += ("calibration", "pool", "backtest", "run")
+    return [importlib.import_module(f"{package.__name__}.{n}") for n in names]
+
+
+@dataclass
+class ForecastFit:
+    """What a forecast champion stores: its choices, fits' production forecasts (each Prophet
+    fit as JSON), the backtests scored when it was fitted, and its metrics."""
+
+    version: str
+    choices: dict[str, Choice]
+    production: dict[str, SeriesForecast]
+    backtests: pd.DataFrame
+    metrics: dict[str, Any]
+    baseline: dict[str, Any]
+    window: dict[str, Any]
+    run_params: dict[str, Any]
+    top: list[str]
+
+
+def _fit_all(
+    series: Mapping[str, pd.DataFrame],
+    params: ForecastParams,
+    end: pd.Timestamp,
+    progress: Progress | None,
+    started: float,
+    window: dict[str, Any],
+    run_params: dict[str, Any],
+) -> ForecastFit:
+    """Fit every series and its backtests, calibrate, score the backtests (the refit)."""
     version = model_version(params, end)
     fitted, choices, cutoffs, top, stats = _fit(series, params, end, progress)
-    fit_seconds = time.perf_counter() - started
     production = {key: fitted[(key, None)] for key in series}
-    forecasts, flags = _tables(series, production, choices, params, version)
     backtests = score_backtests(series, cutoffs, fitted, params, version)
+    flags = _tables(series, production, choices, params, version)[1]
     metrics, baseline = _summarise(backtests, flags)
-    metrics["seconds"] = round(time.perf_counter() - started, 3)
-    metrics["fit_seconds"] = round(fit_seconds, 3)
+    metrics["fit_seconds"] = round(time.perf_counter() - started, 3)
     metrics["n_fits"] = stats["n_prophet_fits"]
     metrics["workers"] = stats.get("workers", 1)
     metrics["fit_cpu_seconds"] = round(stats.get("cpu_seconds", 0.0), 3)
     metrics["interval_calibration"] = _calibration_summary(series, cutoffs, fitted, params)
     window = {
-        "start": start.date().isoformat() if start is not None else None,
+        **window,
         "end": end.date().isoformat(),
         "backtest_cutoffs": [c.date().isoformat() for c in cutoffs],
     }
-    run_params = {**params.to_json_dict(), "holidays_by_level": plan.to_json_dict()}
-    run = ModelRun(
-        MODEL_NAME, version, run_at, run_params, metrics, {"seasonal_naive": baseline}, window
+    return ForecastFit(
+        version, dict(choices), production, backtests, metrics, baseline, window, run_params, top
     )
-    return ForecastResult(forecasts, backtests, flags, run, series, production, top)
+
+
+def _champion_mase(champion: ForecastFit, challenger: registry_.Fitted) -> float | None:
+    """The champion's backtest MASE when it was backtested on the challenger's origins.
+
+    A champion cannot be backtested again without refitting its recipe on earlier data (its
+    own fits have seen those windows); with other origins there is nothing fair to compare
+    and the challenger wins (ml.registry.decide).
+    """
+    if champion.window.get("backtest_cutoffs") != challenger.payload.window["backtest_cutoffs"]:
+        return None
+    return champion.metrics.get("overall", {}).get("mase")
+
+
+def _compatible(champion: ForecastFit, series: Mapping[str, pd.DataFrame]) -> str | None:
+    """A refit reason when today's series are not the ones the champion forecasts."""
+    return None if set(series) == set(champion.choices) else "series_changed"
+
+
+def _predict(
+    champion: ForecastFit,
+    series: Mapping[str, pd.DataFrame],
+    params: ForecastParams,
+    end: pd.Timestamp,
+    progress: Progress | None,
+) -> dict[str, SeriesForecast]:
+    """Production forecasts after `end` from the champion's stored fits and choices."""
+    fitted: Fitted = {}
+    for done, (key, stored) in enumerate(champion.production.items(), start=1):
+        if stored.model_json is None:
+            continue
+        result = predict_series(
+            stored.model_json, series[key], params, key, end, key in champion.top
+        )
+        if stored.interval_scale is not None:
+            result = replace(
+                result,
+                forecast=scale_interval(result.forecast, stored.interval_scale, params.transform),
+                interval_scale=stored.interval_scale,
+                calibration_n=stored.calibration_n,
+            )
+        fitted[(key, None)] = result
+        if progress:
+            progress(done, len(champion.production))
+    fitted = forecast_tail(series, champion.choices, [], fitted, params, end)
+    return {key: fitted[(key, None)] for key in series}
+
+
+def _write(fit: ForecastFit, folder: Path) -> None:
+    """Each Prophet fit as its own JSON file (prophet.serialize), the rest as joblib."""
+    (folder / "prophet").mkdir()
+    production, index = {}, {}
+    for i, (key, result) in enumerate(sorted(fit.production.items())):
+        if result.model_json is not None:
+            (folder / "prophet" / f"{i}.json").write_text(result.model_json)
+            index[key] = f"{i}.json"
+        production[key] = replace(result, model_json=None)
+    registry_.joblib_write((replace(fit, production=production), index), folder)
+
+
+def _read(folder: Path) -> ForecastFit:
+    fit, index = registry_.joblib_read(folder)
+    production = {
+        key: replace(result, model_json=(folder / "prophet" / index[key]).read_text())
+        if key in index
+        else result
+        for key, result in fit.production.items()
+    }
+    return replace(fit, production=production)
 
 
 def _tables(

@@ -26,6 +26,9 @@ class SeriesForecast:
     # number of out-of-sample errors it was estimated from.
     interval_scale: float | None = None
     calibration_n: int = 0
+    # The Prophet fit as prophet.serialize JSON (production fits only; the model registry
+    # stores it so later runs predict without refitting).
+    model_json: str | None = None
 
 
 # Fitted forecasts keyed by (series key, backtest origin); origin None: the production one.

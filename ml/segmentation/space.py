@@ -28,6 +28,31 @@ class Space:
     cluster_space: np.ndarray
     pca: PCA | None
     dropped: dict[str, dict[str, float | str]]
+    map: SpaceMap
+
+
+@dataclass
+class SpaceMap:
+    """The fitted map from prepared customer rows into the clustering space (no rows kept):
+    what a stored segmentation champion uses to place customers it has never seen."""
+
+    pre: ColumnTransformer
+    spec: features.FeatureSpec
+    fill: dict[str, float]  # never seen: as far back as the furthest value at fit time
+    weights: np.ndarray
+    pca: PCA | None
+    keep: int
+
+    def scaled(self, prepared: pd.DataFrame) -> np.ndarray:
+        """Rows scaled and weighted (before PCA)."""
+        prepared = prepared.copy()
+        for col, value in self.fill.items():
+            prepared[col] = prepared[col].fillna(value)
+        return np.asarray(self.pre.transform(self.spec.frame(prepared)), dtype=float) * self.weights
+
+    def cluster_space(self, scaled: np.ndarray) -> np.ndarray:
+        """Scaled rows on the kept principal components (or as they are without PCA)."""
+        return scaled if self.pca is None else self.pca.transform(scaled)[:, : self.keep]
 
 
 def sample_index(n: int, size: int, seed: int) -> np.ndarray:
@@ -41,9 +66,11 @@ def build_space(prepared: pd.DataFrame, params: SegmentationParams) -> Space:
     """Fit the preprocessing on the customers to cluster and map them into the space."""
     prepared = prepared.copy()
     # Never seen (no visit, no purchase) is as far back as the furthest observed value.
+    fill: dict[str, float] = {}
     for col in ("recency_days", "days_since_last_visit"):
         if col in prepared and prepared[col].notna().any():
-            prepared[col] = prepared[col].fillna(prepared[col].max())
+            fill[col] = float(prepared[col].max())
+            prepared[col] = prepared[col].fillna(fill[col])
     spec = features.segmentation_feature_spec(prepared)
     if not spec.columns:
         raise ValueError("customer_360 has no usable segmentation features")
@@ -93,7 +120,10 @@ def build_space(prepared: pd.DataFrame, params: SegmentationParams) -> Space:
             keep = max(2, int(np.searchsorted(share, float(params.pca)) + 1))
         cluster_space = pca.transform(scaled)[:, :keep]
     scale = np.hstack(scales) / weights
-    return Space(pre, spec, names, prepared_matrix, scale, scaled, cluster_space, pca, dropped)
+    mapping = SpaceMap(pre, spec, fill, weights, pca, cluster_space.shape[1])
+    return Space(
+        pre, spec, names, prepared_matrix, scale, scaled, cluster_space, pca, dropped, mapping
+    )
 
 
 def group_weights(

@@ -82,6 +82,8 @@ def write_tables(
         con.begin()
         try:
             con.execute(MODEL_RUNS_DDL)
+            # warehouses from before the model registry have no decision column yet
+            con.execute("alter table ml.model_runs add column if not exists decision json")
             for name, frame in {**replace, **(append or {})}.items():
                 df = _jsonable(frame)  # noqa: F841 - referenced by name in SQL
                 schema, table = name.split(".")

@@ -78,6 +78,11 @@ class WarehouseResource(dg.ConfigurableResource):
         )
         return dbt_vars(self.churn_horizon_days, self.as_of, self.base_currency, identity)
 
+    @property
+    def models_dir(self) -> Path:
+        """The model registry: <warehouse dir>/models/<model>/<version>/ (ml.registry)."""
+        return self.db.parent / "models"
+
     def artifact_dir(self, name: str) -> Path:
         d = Path(self.artifacts) / name
         d.mkdir(parents=True, exist_ok=True)
@@ -117,6 +122,9 @@ class ModelsResource(dg.ConfigurableResource):
     value_transaction_model: str = "modified_beta_geo"
     value_interval_draws: int = 100
     pytensor_cache: str | None = None
+    model_cadence_days: int = 7
+    model_tolerance: float = 0.01
+    model_drift_psi: float = 0.2
 
     @classmethod
     def from_settings(cls, s: Settings) -> ModelsResource:
@@ -142,4 +150,7 @@ class ModelsResource(dg.ConfigurableResource):
             value_transaction_model=s.value_transaction_model,
             value_interval_draws=s.value_interval_draws,
             pytensor_cache=str(s.pytensor_cache.resolve()) if s.pytensor_cache else None,
+            model_cadence_days=s.model_cadence_days,
+            model_tolerance=s.model_tolerance,
+            model_drift_psi=s.model_drift_psi,
         )

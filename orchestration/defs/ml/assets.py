@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import Field
 
+from orchestration.defs.ml.registry import decision_metadata, model_registry
 from orchestration.lib.io import (
     column_schema,
     figures_metadata,
@@ -122,6 +123,7 @@ class SegmentationConfig(dg.Config):
     bootstrap_rounds: int | None = Field(
         None, description="Bootstrap resamples for the stability (ARI) check (unset: settings)"
     )
+    retrain: bool = Field(False, description="Refit now instead of scoring with the champion")
 
     def params(self, models: ModelsResource, seed: int) -> "SegmentationParams":
         """Segmentation parameters: this run's overrides over the settings."""
@@ -173,7 +175,10 @@ def segmentation(
         else None
     )
     params = config.params(models, warehouse.seed)
-    result = segment(customers, params, previous, run_at=_now())
+    registry = model_registry(context, warehouse, models, config.retrain)
+    result = segment(
+        customers, params, previous, run_at=_now(), registry=registry, log=context.log.info
+    )
     sizes = result.profiles[["segment_id", "name", "size", "share"]]
     yield from _write_back(
         warehouse,
@@ -187,7 +192,8 @@ def segmentation(
                 "silhouette",
                 "rfm_grid",
                 result.run.baseline_metrics.get("rfm_grid_silhouette"),
-            ),
+            )
+            | decision_metadata(result.run.decision),
             "ml.segment_profiles": {
                 "segments": dg.MetadataValue.md(sizes.to_markdown(index=False))
             },
@@ -201,6 +207,7 @@ class ChurnConfig(dg.Config):
     fairness_gap: float = Field(
         0.1, description="Flag positive-rate gaps between groups above this"
     )
+    retrain: bool = Field(False, description="Refit now instead of scoring with the champion")
 
     def params(self, warehouse: WarehouseResource) -> "ChurnParams":
         """Churn parameters; the horizon is the warehouse's, the one dbt's marts use too."""
@@ -291,7 +298,12 @@ def _drift_check(result: "ChurnResult", compared: bool) -> dg.AssetCheckResult:
     ],
     pool=WRITER_POOL,
 )
-def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: WarehouseResource):
+def churn(
+    context: dg.AssetExecutionContext,
+    config: ChurnConfig,
+    warehouse: WarehouseResource,
+    models: ModelsResource,
+):
     """Train on earlier cutoffs, evaluate on the latest labelled window, score everyone now."""
     from ml.churn import train_and_score_churn
     from ml.plots import churn as churn_plots
@@ -301,7 +313,10 @@ def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: War
     labels = read_frame(warehouse.path, "select * from marts.churn_labels")
     current = read_frame(warehouse.path, "select * from marts.customer_360")
     previous_drift = _previous_drift_profile(warehouse)
-    result = train_and_score_churn(history, labels, current, params, previous_drift, run_at=_now())
+    registry = model_registry(context, warehouse, models, config.retrain)
+    result = train_and_score_churn(
+        history, labels, current, params, previous_drift, _now(), registry, context.log.info
+    )
     scalars = {k: v for k, v in result.metrics.items() if not isinstance(v, dict)}
     flagged = int(result.fairness["flagged"].astype(bool).sum())
     yield from _write_back(
@@ -318,6 +333,7 @@ def churn(context: dg.AssetExecutionContext, config: ChurnConfig, warehouse: War
             "ml.churn_scores": {
                 **_metric_meta(scalars, "roc_auc", *_best_baseline(result.run.baseline_metrics)),
                 "metrics_vs_baselines": dg.MetadataValue.json(result.metrics),
+                **decision_metadata(result.run.decision),
             },
             "ml.fairness_audit": {"flagged_groups": dg.MetadataValue.int(flagged)},
             "ml.feature_drift": {},
@@ -350,6 +366,9 @@ class ForecastConfig(dg.Config):
     )
     max_prophet_fits: int | None = Field(
         None, description="Cap on Prophet fits; the rest: shares of their parent (unset: settings)"
+    )
+    retrain: bool = Field(
+        False, description="Refit and backtest now instead of predicting from the stored fits"
     )
 
     def params(self, models: ModelsResource, seed: int) -> "ForecastParams":
@@ -414,8 +433,16 @@ def demand_forecasting(
         if done == total or done % max(25, total // 20) == 0:
             context.log.info(f"forecast: {done}/{total} (Prophet fits, then the share-based tail)")
 
+    registry = model_registry(context, warehouse, models, config.retrain)
     result = run_forecasting(
-        demand, params, as_of=as_of, progress=progress, run_at=_now(), order_counts=order_counts
+        demand,
+        params,
+        as_of=as_of,
+        progress=progress,
+        run_at=_now(),
+        order_counts=order_counts,
+        registry=registry,
+        log=context.log.info,
     )
     fallbacks = result.flags[result.flags["method"] != "prophet"]
     yield from _write_back(
@@ -441,6 +468,7 @@ def demand_forecasting(
                 "metrics_vs_baseline": dg.MetadataValue.json(
                     {"metrics": result.run.metrics, "baseline": result.run.baseline_metrics}
                 ),
+                **decision_metadata(result.run.decision),
             },
             "ml.forecast_backtests": {},
         },

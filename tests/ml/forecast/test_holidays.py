@@ -65,7 +65,7 @@ def test_dach_forecast_gets_german_holidays_not_july_4th(lines) -> None:
     )
     assert country_for("region=dach", resolved) == "DE"
     history = result.history["region=dach"]
-    _, model, _ = _fit_prophet(history, "region=dach", resolved, 14)
+    model, _ = _fit_prophet(history, "region=dach", resolved, 14)
     names = set(model.train_holiday_names)
     assert "German Unity Day" in names
     assert not any("Independence Day" in n or "Thanksgiving" in n for n in names)
