@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,12 +130,33 @@ def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> Two
 
 
 # The session-wide pipeline runs (`twice` here, `baseline` in tests/reliability) cost several
-# full runs each; under pytest-xdist (`-n 2` in pyproject's addopts) every test that uses one
-# goes to the same worker, so each shared run happens once per suite, not once per worker.
-SHARED_RUNS = frozenset({"twice", "baseline"})
+# full runs each. Under pytest-xdist (`-n 2` in pyproject's addopts) every test module whose
+# functions take one of them (tests or their module's fixtures) is scheduled on one worker,
+# so each shared run happens once per suite, not once per worker; every other test is
+# balanced on its own. (xdist's own `--dist loadgroup` does not group under pytest 9: it
+# renames `item._nodeid`, which pytest 9 no longer reads.)
+SHARED_RUNS = ("twice", "baseline")
+_TAKES_SHARED_RUN = re.compile(r"def \w+\(([^)]*)\)")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if SHARED_RUNS & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("shared-pipeline-runs"))
+def _shared_run_modules(root: Path) -> frozenset[str]:
+    found = set()
+    for path in root.rglob("test_*.py"):
+        for params in _TAKES_SHARED_RUN.findall(path.read_text()):
+            if set(re.findall(r"\w+", params)) & set(SHARED_RUNS):
+                found.add(path.relative_to(root.parent).as_posix())
+                break
+    return frozenset(found)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    shared = _shared_run_modules(Path(__file__).resolve().parent)
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "shared-pipeline-runs" if module in shared else nodeid
+
+    return SharedRunScheduling(config, log)
