@@ -1,5 +1,5 @@
-"""One ranked list per customer: buy-again and discover for customers with history,
-popular for cold start (and to fill a short list), with a reason in words."""
+"""One ranked list per customer: buy-again for every buyer, discover for customers with
+history, popular for cold start (and to fill a short list), with a reason in words."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def score_all(snap: Snapshot, groups: pd.DataFrame, params: RecommendParams) -> 
     disc["score"] = disc["score"] * params.discover_scale * novelty(snap)[disc["cust_ix"]]
     disc["kind"] = "discover"
     again = candidates.buy_again(snap, params)
-    again = again[np.isin(again["cust_ix"], warm_ix)].assign(kind="buy_again")
+    # every buyer, cold start too: one basket of staples is the best guess at the next one
+    again = again.assign(kind="buy_again")
     blend = pd.concat([again, disc[["cust_ix", "prod_ix", "score", "cf", "content", "kind"]]])
     blend["customer_id"] = np.asarray(snap.customers)[blend["cust_ix"].to_numpy()]
     pop = candidates.popular(snap, groups, ids, params)
