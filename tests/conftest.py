@@ -89,20 +89,14 @@ def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> Two
     from orchestration.runner import run_pipeline
     from segmint.warehouse import read_manifest
     from tests.fingerprint import fingerprint
-    from tests.runs import (
-        NOT_BIT_REPRODUCIBLE,
-        RUNTIME_COLUMNS,
-        STATEFUL_COLUMNS,
-        AnalystReader,
-        table_checksums,
-    )
+    from tests.runs import RUNTIME_COLUMNS, STATEFUL_COLUMNS, AnalystReader, table_checksums
 
     root = tmp_path_factory.mktemp("twice")
     landing = root / "landing"
     shutil.copytree(sample_landing, landing)
     settings = make_settings(root, landing)
     schemas = ("marts", "ml")
-    stateless = RUNTIME_COLUMNS | STATEFUL_COLUMNS | NOT_BIT_REPRODUCIBLE  # see tests/runs.py
+    stateless = RUNTIME_COLUMNS | STATEFUL_COLUMNS
     reader = AnalystReader(settings.published_path, root / "stop-reader").start()
     try:
         first = run_pipeline(settings)

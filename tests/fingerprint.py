@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.runs import NOT_BIT_REPRODUCIBLE, RUNTIME_COLUMNS, _strip
+from tests.runs import RUNTIME_COLUMNS, _strip
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "fingerprint.json"
 SCHEMAS = ("marts", "ml")
@@ -38,10 +38,7 @@ METRIC_TOLERANCE = 1e-9
 # Labels derived from the code itself (a hash of the model modules' source): any edit to a
 # model's code changes them while every output stays the same, so they are not compared.
 CODE_LABELS = frozenset({"model_version", "code_version"})
-LEFT_OUT = RUNTIME_COLUMNS | CODE_LABELS | NOT_BIT_REPRODUCIBLE
-# The customer-value model is not bit-reproducible (tests.runs.NOT_BIT_REPRODUCIBLE): its
-# columns and its metrics are left out of the golden comparison.
-NOT_BIT_REPRODUCIBLE_MODELS = frozenset({"customer_value"})
+LEFT_OUT = RUNTIME_COLUMNS | CODE_LABELS
 # Prophet's fits are reproducible on one machine but not across CPUs (cmdstan's L-BFGS
 # amplifies last-bit differences of the BLAS kernels numpy picks for the CPU: measured
 # 0.2% on a backtest MASE between two machines). The forecasts' numbers are left out of
@@ -129,8 +126,6 @@ def fingerprint(db: Path, schemas: tuple[str, ...] = SCHEMAS) -> dict[str, objec
         ).fetchall()
         for schema, table in names:
             relation = f'"{schema}"."{table}"'
-            if (schema, table) == ("ml", "model_runs"):  # its metrics are compared below
-                relation = f"(select * from {relation} where model <> 'customer_value')"
             cols = con.execute(
                 "select column_name, data_type from information_schema.columns "
                 "where table_catalog = current_database() and table_schema = ? "
@@ -193,14 +188,8 @@ def differences(golden: dict, actual: dict) -> list[str]:
         if g["checksum"] != a["checksum"]:
             cols = sorted(set(g["columns"]) | set(a["columns"]))
             changed = [c for c in cols if g["columns"].get(c) != a["columns"].get(c)]
-            if any(c not in NOT_BIT_REPRODUCIBLE for c in changed) or not changed:
-                shown = ", ".join(changed) or "-"
-                out.append(f"{name}: rows differ; columns that differ: {shown}")
-    g_metrics, a_metrics = (
-        {k: v for k, v in m["metrics"].items() if k not in NOT_BIT_REPRODUCIBLE_MODELS}
-        for m in (golden, actual)
-    )
-    out += _metric_diffs("metrics", g_metrics, a_metrics)
+            out.append(f"{name}: rows differ; columns that differ: {', '.join(changed) or '-'}")
+    out += _metric_diffs("metrics", golden["metrics"], actual["metrics"])
     return out
 
 

@@ -35,16 +35,6 @@ RUNTIME_COLUMNS = frozenset(
 # a segment was matched to the previous run's.
 STATEFUL_TABLES = frozenset({"ml.model_runs", "ml.feature_drift"})
 STATEFUL_COLUMNS = frozenset({"matched_previous"})
-# The customer-value model's MAP optimisation (PyMC-Marketing on PyTensor) is not
-# bit-reproducible from one fit to the next (parameters agree to ~1e-3): its outputs, and the
-# targeting columns copied from them, are left out of exact comparisons; tests/ml/test_value.py
-# checks its behaviour.
-NOT_BIT_REPRODUCIBLE = frozenset(
-    {
-        "p_alive", "expected_purchases_90d", "expected_avg_order_value", "predicted_revenue_90d",
-        "predicted_revenue_365d", "predicted_revenue_90d_lower", "predicted_revenue_90d_upper",
-    }
-)  # fmt: skip
 
 
 TIMING_KEYS = ("seconds", "duration")
@@ -70,13 +60,8 @@ def _strip_timings(text: str | None) -> str | None:
     return json.dumps(_strip(json.loads(text)), sort_keys=True)
 
 
-_RUNS = ("ml", "model_runs")
-
-
 def table_checksums(
-    db: Path,
-    schemas: tuple[str, ...],
-    exclude: frozenset[str] = RUNTIME_COLUMNS | NOT_BIT_REPRODUCIBLE,
+    db: Path, schemas: tuple[str, ...], exclude: frozenset[str] = RUNTIME_COLUMNS
 ) -> dict[str, tuple[int, str]]:
     """(row count, order-independent checksum) per base table of `schemas`.
 
@@ -114,10 +99,8 @@ def table_checksums(
                     ref = f"round({ref}, 9 - cast(ceil(log10(abs({ref}) + 1e-300)) as int))"
                 parts.append(f"coalesce(cast({ref} as varchar), '<null>')")
             row_text = " || '|' || ".join(parts) if parts else "''"
-            # the customer-value model's run record carries its not bit-reproducible metrics
-            where = " where model <> 'customer_value'" if (schema, table) == _RUNS else ""
             rows = con.execute(
-                f'select md5({row_text}) as h from "{schema}"."{table}"{where} order by h'
+                f'select md5({row_text}) as h from "{schema}"."{table}" order by h'
             ).fetchall()
             digest = hashlib.sha256("\n".join(r[0] for r in rows).encode()).hexdigest()
             out[f"{schema}.{table}"] = (len(rows), digest)

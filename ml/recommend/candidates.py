@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.recommend.data import GROUP_COLUMNS, Snapshot
+from ml.recommend.data import GROUP_COLUMNS, Snapshot, top_k
 from ml.recommend.params import RecommendParams
 
 _BATCH = 20_000
@@ -98,38 +98,35 @@ def popular(
     codes = {c: tables[c][0].get_indexer(g[c]) for c in GROUP_COLUMNS}
     cust_ix = snap.customers.get_indexer(customer_ids)
     seen_rows = snap.rows[(snap.rows["purchase_orders"] > 0) | (snap.rows["returned_orders"] > 0)]
+    weights = params.group_weights
     parts = []
     for lo in range(0, customer_ids.size, _BATCH):
         sl = slice(lo, lo + _BATCH)
-        contrib = [
-            w * tables[c][1][codes[c][sl]]  # code -1 reads the zero row
-            for w, c in zip(params.group_weights, GROUP_COLUMNS, strict=False)
+        # each group's popularity row of the customer (code -1 reads the zero row), weighted
+        parts_of = [
+            (w, tables[c][1], codes[c][sl]) for w, c in zip(weights, GROUP_COLUMNS, strict=False)
         ]
-        contrib.append(
-            params.group_weights[-1]
-            * np.repeat(tables["global"][1], len(codes[GROUP_COLUMNS[0]][sl]), axis=0)
-        )
-        stack = np.stack(contrib)
-        score = stack.sum(axis=0)
+        parts_of.append((weights[-1], tables["global"][1], np.zeros(len(cust_ix[sl]), int)))
+        score = sum(w * table[code] for w, table, code in parts_of)
         score[:, ~snap.on_sale] = -np.inf
         batch_ix = cust_ix[sl]
         row_of = np.full(len(snap.customers), -1)
         row_of[batch_ix[batch_ix >= 0]] = np.flatnonzero(batch_ix >= 0)
         pos = row_of[seen_rows["cust_ix"].to_numpy()]
         score[pos[pos >= 0], seen_rows["prod_ix"].to_numpy()[pos >= 0]] = -np.inf
-        parts.append(_top(customer_ids[sl], score, stack, params.k))
+        parts.append(_top(customer_ids[sl], score, parts_of, params.k))
     return pd.concat(parts, ignore_index=True)
 
 
-def _top(ids: pd.Index, score: np.ndarray, stack: np.ndarray, k: int) -> pd.DataFrame:
-    """k best finite scores per row with the reason of the largest contribution."""
+def _top(ids: pd.Index, score: np.ndarray, parts_of: list, k: int) -> pd.DataFrame:
+    """k best finite scores per row with the reason: the group of the largest contribution
+    (evaluated at the chosen cells only)."""
     k = min(k, score.shape[1])
-    order = np.argsort(-score, axis=1, kind="stable")[:, :k]
     rows = np.repeat(np.arange(len(ids)), k)
-    cols = order.ravel()
+    cols = top_k(score, k).ravel()
     best = score[rows, cols]
     keep = np.isfinite(best)
-    driver = stack[:, rows, cols].argmax(axis=0)
+    contrib = np.stack([w * table[code[rows], cols] for w, table, code in parts_of])
     out = pd.DataFrame({"customer_id": np.asarray(ids)[rows], "prod_ix": cols, "score": best})
-    out["driver"] = driver
+    out["driver"] = contrib.argmax(axis=0)
     return out[keep].reset_index(drop=True)

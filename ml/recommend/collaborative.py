@@ -10,7 +10,7 @@ import pandas as pd
 from implicit.cpu.als import AlternatingLeastSquares
 from scipy import sparse
 
-from ml.recommend.data import Snapshot
+from ml.recommend.data import Snapshot, top_k
 from ml.recommend.params import RecommendParams
 
 _BATCH = 20_000
@@ -95,9 +95,8 @@ def _top_k(
 ) -> pd.DataFrame:
     """The k best finite scores per row, best first (ties: lower product index)."""
     k = min(k, score.shape[1])
-    order = np.argsort(-score, axis=1, kind="stable")[:, :k]
     rows = np.repeat(np.arange(idx.size), k)
-    cols = order.ravel()
+    cols = top_k(score, k).ravel()
     best = score[rows, cols]
     keep = np.isfinite(best)
     return pd.DataFrame(

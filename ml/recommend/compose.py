@@ -1,5 +1,5 @@
-"""One ranked list per customer: buy-again and discover for customers with history,
-popular for cold start (and to fill a short list), with a reason in words."""
+"""One ranked list per customer: buy-again for every buyer, discover for customers with
+history, popular for cold start (and to fill a short list), with a reason in words."""
 
 from __future__ import annotations
 
@@ -31,17 +31,24 @@ def score_all(snap: Snapshot, groups: pd.DataFrame, params: RecommendParams) -> 
     col = collaborative.fit(snap, params)
     warm_ix = snap.customers.get_indexer(warm)
     disc = collaborative.discover(col, warm_ix, snap.on_sale, params)
-    disc["reason"] = _discover_reasons(col, snap, disc)
     disc["score"] = disc["score"] * params.discover_scale * novelty(snap)[disc["cust_ix"]]
     disc["kind"] = "discover"
     again = candidates.buy_again(snap, params)
-    again = again[np.isin(again["cust_ix"], warm_ix)].assign(kind="buy_again")
-    blend = pd.concat([again, disc[["cust_ix", "prod_ix", "score", "reason", "kind"]]])
+    # every buyer, cold start too: one basket of staples is the best guess at the next one
+    again = again.assign(kind="buy_again")
+    blend = pd.concat([again, disc[["cust_ix", "prod_ix", "score", "cf", "content", "kind"]]])
     blend["customer_id"] = np.asarray(snap.customers)[blend["cust_ix"].to_numpy()]
     pop = candidates.popular(snap, groups, ids, params)
     pop["reason"] = _popular_reasons(pop, groups)
     pop["kind"] = "popular"
     final = _merge(blend.drop(columns="cust_ix"), pop.drop(columns="driver"), params)
+    # the reasons of the discover suggestions that made a list (the nearest bought product
+    # of each is the costly part: not for the candidates the lists left out)
+    picked = final.index[final["kind"].to_numpy() == "discover"]
+    chosen = final.loc[picked].assign(
+        cust_ix=snap.customers.get_indexer(final.loc[picked, "customer_id"])
+    )
+    final.loc[picked, "reason"] = _discover_reasons(col, snap, chosen)
     final["product_id"] = snap.products["product_id"].to_numpy()[final["prod_ix"].to_numpy()]
     discover_only = pd.concat(
         [

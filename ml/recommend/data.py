@@ -106,3 +106,25 @@ def customer_groups(current: pd.DataFrame, segments: pd.DataFrame | None) -> pd.
     else:
         out["segment_name"] = None
     return out[["customer_id", *GROUP_COLUMNS]]
+
+
+def top_k(score: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the column indices of the k largest scores, best first, ties to the lower
+    index: what np.argsort(-score, axis=1, kind="stable")[:, :k] gives, without sorting every
+    row (a partition finds each row's k-th value, only the k kept are sorted)."""
+    n, m = score.shape
+    k = min(k, m)
+    if k == 0 or n == 0:
+        return np.zeros((n, k), dtype=np.int64)
+    kth = np.partition(score, m - k, axis=1)[:, m - k : m - k + 1]  # the k-th largest
+    keep = score > kth
+    ties = score == kth
+    # all scores above the k-th value, then the first ties (lowest columns) to make k;
+    # the running count only where more ties than free places (rare with real scores)
+    wanted = k - keep.sum(axis=1)
+    crowded = np.flatnonzero(ties.sum(axis=1) > wanted)
+    ties[crowded] &= np.cumsum(ties[crowded], axis=1) <= wanted[crowded, None]
+    keep |= ties
+    cols = np.nonzero(keep)[1].reshape(n, k)  # row-major: ascending columns per row
+    order = np.argsort(-np.take_along_axis(score, cols, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(cols, order, axis=1)

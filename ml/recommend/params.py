@@ -26,7 +26,9 @@ class RecommendParams:
     eval_days: int = 30  # the time split: fit up to as_of - eval_days, evaluate after it
     stale_days: int = 60  # products not sold in this many days are never recommended
     popular_days: int = 90  # popularity window (the purchase_orders_90d of the mart)
-    cold_start_orders: int = 1  # customers with at most this many orders get `popular`
+    # customers with at most this many orders get no discover: what they bought that is due
+    # again (buy_again), then `popular` among their groups
+    cold_start_orders: int = 1
     factors: int = 32
     regularization: float = 0.05
     alpha: float = 20.0  # ALS confidence: 1 + alpha * log1p(interaction_weight)

@@ -37,11 +37,14 @@ def _empty_scores() -> pd.DataFrame:
 
 
 def _split(inputs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The as-of rows (scored) and the evaluation rows (fit for the time split)."""
-    kind = inputs["cutoff_kind"].astype(str)
-    return inputs[kind == "as_of"].reset_index(drop=True), inputs[kind == "evaluation"].reset_index(
-        drop=True
-    )
+    """The as-of rows (scored) and the evaluation rows (fit for the time split), each in
+    customer order: the mart's scan order varies from run to run, and sums, tie-breaks of
+    the top decile and the calibration ranks must not."""
+    order = np.argsort(inputs["customer_id"].astype(str).to_numpy(), kind="stable")
+    ordered = inputs.iloc[order].reset_index(drop=True)
+    kind = ordered["cutoff_kind"].astype(str)
+    as_of, past = (ordered[kind == k].reset_index(drop=True) for k in ("as_of", "evaluation"))
+    return as_of, past
 
 
 def _evaluate(
@@ -63,7 +66,7 @@ def _evaluate(
             {},
             evaluation.calibration_by_decile(np.array([]), {}),
         )
-    predicted = predict(fitted, rows, params)
+    predicted = predict(fitted, rows, params, full=False)
     actual = pd.to_numeric(rows["revenue_after"]).to_numpy(float)
     model_pred = predicted["predicted_revenue_90d"].to_numpy()
     baseline_pred = evaluation.run_rate(rows, window)

@@ -33,6 +33,7 @@ GROUPS = pd.DataFrame(
         *[(f"R{i}", "Regulars", "DE", "organic") for i in range(8)],
         ("NEW_GARDENER", "Gardeners", "FR", "email"),
         ("NEW_REGULAR", "Regulars", "DE", "organic"),
+        ("ONCE", "Regulars", "DE", "organic"),
     ],
     columns=["customer_id", "segment_name", "country", "acquisition_channel"],
 )
@@ -44,6 +45,7 @@ def _baskets() -> list[tuple]:
     out += [("MILKY", last - timedelta(days=14 * w + 1), ["BREAD"], "completed") for w in range(8)]
     # bought every week, but returned once: never suggested again
     out += weekly("RETURNER", "SOAP", 10, last)
+    out += [("ONCE", last - timedelta(days=4), ["MILK"], "completed")]  # a single order
     out += [("RETURNER", last - timedelta(days=1), ["SOAP"], "returned")]
     # a tea everyone bought until it was discontinued 120 days ago
     old = AS_OF - timedelta(days=120)
@@ -102,6 +104,15 @@ def test_a_segment_only_product_goes_to_the_segments_new_members(result):
     assert seeds["rank"].iloc[0] == 1
     assert seeds["reason"].iloc[0] == "popular with customers in segment Gardeners"
     assert "SEEDS" not in set(regular["product_id"].head(5))
+
+
+def test_a_one_order_customer_gets_the_due_product_then_popular(result):
+    mine = _list(result, "ONCE")
+    assert len(mine) == 10
+    top = mine.iloc[0]
+    assert (top["product_id"], top["kind"]) == ("MILK", "buy_again")
+    assert top["reason"] == "bought 7 days ago; customers rebuy it every ~7 days"
+    assert set(mine["kind"].iloc[1:]) == {"popular"}  # cold start: no discover
 
 
 def test_a_discontinued_product_never_appears(result):
