@@ -18,9 +18,9 @@ import duckdb
 import pytest
 
 from tests.reliability.conftest import segmint
-from tests.runs import NOT_BIT_REPRODUCIBLE, RUNTIME_COLUMNS, STATEFUL_COLUMNS, table_checksums
+from tests.runs import RUNTIME_COLUMNS, STATEFUL_COLUMNS, table_checksums
 
-STATELESS = RUNTIME_COLUMNS | STATEFUL_COLUMNS | NOT_BIT_REPRODUCIBLE  # see tests/runs.py
+STATELESS = RUNTIME_COLUMNS | STATEFUL_COLUMNS  # see tests/runs.py
 
 FAMILIES = ("churn", "segmentation", "demand_forecast")
 OUTPUTS = ("ml.churn_scores", "ml.fairness_audit", "ml.customer_segments", "ml.segment_profiles")
