@@ -134,9 +134,19 @@ def check_source(eng: sqlalchemy.Engine, source: PostgresSource, conn: SourceCon
         raise IngestError(f"source {conn.label}: {'; '.join(problems)}; nothing loaded")
 
 
+def quiet_dlt() -> None:
+    """Before anything of dlt runs: its own log lines (type coercion notes) stay out of the
+    command's output, and its anonymous usage telemetry (on by default) stays off, so
+    nothing leaves the machine. dlt reads its runtime settings once per process, when the
+    first source or pipeline is built, from env vars (a user's own value wins)."""
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+
 def dlt_source(eng: sqlalchemy.Engine, source: PostgresSource) -> Any:
     """dlt's sql_database source over the configured tables: each resource writes to its
     contract table's folder, incrementally by its cursor when it has one."""
+    quiet_dlt()
     import dlt
     from dlt.sources.sql_database import sql_database
 
@@ -159,11 +169,7 @@ def dlt_source(eng: sqlalchemy.Engine, source: PostgresSource) -> Any:
 def dlt_pipeline(warehouse: Path) -> Any:
     """The dlt pipeline: state under <warehouse dir>/postgres/dlt, Parquet batches in
     <warehouse dir>/postgres/extract/<dataset>/<contract table>/."""
-    # dlt's own log lines (type coercion notes) stay out of the command's output, and its
-    # anonymous usage telemetry (on by default) stays off: nothing leaves the machine. dlt
-    # reads its runtime settings once per process, from env vars (a user's own win).
-    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    quiet_dlt()
     import dlt
 
     root = source_root(warehouse)

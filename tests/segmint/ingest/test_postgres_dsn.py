@@ -87,3 +87,37 @@ def test_a_run_without_landing_folder_but_with_a_source_is_not_refused(tmp_path)
     with_source = settings.model_copy(update={"source": _source()})
     notes = check_run(with_source, explicit_landing=False)
     assert any("ingesting from Postgres" in n for n in notes)
+
+
+@pytest.mark.parametrize("first", ["dlt_source", "dlt_pipeline", "postgres_assets"])
+def test_dlt_telemetry_stays_off_whatever_dlt_builds_first(first: str, tmp_path) -> None:
+    """dlt starts its anonymous telemetry once per process, when the first source or
+    pipeline is built (the Dagster definitions build the source first): a fresh process
+    per case, so another test's import order cannot hide it."""
+    import os
+    import subprocess
+    import sys
+
+    build = {
+        "dlt_source": "pg.dlt_source(eng, src)",
+        "dlt_pipeline": "pg.dlt_pipeline(wh)",
+        "postgres_assets": "postgres_assets(src, wh)",
+    }[first]
+    code = f"""
+import sqlalchemy
+from pathlib import Path
+from segmint.ingest import postgres as pg
+from segmint.settings import PostgresSource
+from orchestration.defs.ingest.postgres import postgres_assets
+src = PostgresSource(dsn_env="T_DSN", tables={{"orders": {{"cursor": "updated_at"}}}})
+eng = sqlalchemy.create_engine("postgresql+psycopg://")
+wh = Path({str(tmp_path)!r}) / "segmint.duckdb"
+{build}
+from dlt.common.runtime import anon_tracker
+print(anon_tracker._ANON_TRACKER_ENDPOINT)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTIME__")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "None", out.stdout + out.stderr
