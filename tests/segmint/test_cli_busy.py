@@ -50,6 +50,8 @@ COMMANDS = {
 
 def _hold(warehouse: Path, mode: str) -> subprocess.Popen:
     ready = warehouse.with_name(f"ready-{mode}")
+    # an earlier holder's mark would let the command start before this holder holds the file
+    ready.unlink(missing_ok=True)
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(warehouse), str(ready), mode], env=env()
     )
