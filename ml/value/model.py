@@ -15,9 +15,11 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pytensor
+import xarray as xr
 from pymc.model.fgraph import fgraph_from_model, model_from_fgraph
 from pymc_extras import fit_laplace
 from pymc_marketing.clv import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel
@@ -158,3 +160,45 @@ def predict(
         out["p_alive"] = _draws(tx.expected_probability_alive(unique))[:, inverse].mean(axis=0)
         out["predicted_revenue_365d"] = (long * spend).mean(axis=0)
     return pd.DataFrame(out)
+
+
+# A fitted pair as stored by the registry: each model's population parameter draws, shape
+# (chain, draw) per parameter ({"transactions": {"a": ..., "b": ...}, "spend": {...}}).
+Draws = dict[str, dict[str, np.ndarray]]
+
+
+def draws_of(fitted: FittedValue) -> Draws:
+    """The population parameters' Laplace draws of both models (no customer rows)."""
+    return {
+        role: {
+            str(name): np.asarray(values.values, dtype=float)
+            for name, values in model.fit_result.data_vars.items()
+            if values.ndim == 2  # (chain, draw): per-customer variables are left out
+        }
+        for role, model in (("transactions", fitted.transactions), ("spend", fitted.spend))
+    }
+
+
+def _with_draws(model: Any, draws: dict[str, np.ndarray], data: pd.DataFrame) -> Any:
+    model.build_model(data)
+    posterior = {name: (("chain", "draw"), values) for name, values in draws.items()}
+    model.idata = az.InferenceData(posterior=xr.Dataset(posterior))
+    return model
+
+
+def from_draws(draws: Draws, inputs: pd.DataFrame, params: ValueParams) -> FittedValue:
+    """The fitted pair back from stored draws, over `inputs`: predict() gives the same
+    numbers as with the models they came from (their predictions read only these draws)."""
+    frame = model_frame(inputs)
+    repeat = frame[(frame["frequency"] > 0) & (frame["monetary_value"] > 0)]
+    transactions = _with_draws(
+        TRANSACTION_MODELS[params.transaction_model](),
+        draws["transactions"],
+        frame[["customer_id", "frequency", "recency", "T"]],
+    )
+    if repeat.empty:
+        raise ValueError("no repeat buyer: the spend model has no customer to score")
+    spend = _with_draws(
+        GammaGammaModel(), draws["spend"], repeat[["customer_id", "frequency", "monetary_value"]]
+    )
+    return FittedValue(transactions, spend, len(frame), len(repeat))

@@ -22,9 +22,10 @@ from tests.runs import RUNTIME_COLUMNS, STATEFUL_COLUMNS, table_checksums
 
 STATELESS = RUNTIME_COLUMNS | STATEFUL_COLUMNS  # see tests/runs.py
 
-FAMILIES = ("churn", "segmentation", "demand_forecast")
+FAMILIES = ("churn", "segmentation", "demand_forecast", "customer_value")
 OUTPUTS = ("ml.churn_scores", "ml.fairness_audit", "ml.customer_segments", "ml.segment_profiles")
 FORECASTS = ("ml.demand_forecasts", "ml.forecast_backtests", "ml.forecast_flags")
+VALUE = ("ml.customer_value",)
 
 
 def _decisions(db: Path) -> dict[str, list[dict]]:
@@ -54,7 +55,7 @@ def test_the_second_run_scores_with_the_stored_champion(twice) -> None:
         assert (models / family / first["version"] / "meta.json").is_file()
     # scoring with the stored model gives the outputs the fresh fit gave
     before, after = twice.rerun_first_checksums, twice.rerun_second_checksums
-    compared = OUTPUTS + FORECASTS
+    compared = OUTPUTS + FORECASTS + VALUE
     assert {t: after[t] for t in compared} == {t: before[t] for t in compared}
     assert before["ml.churn_scores"][0] == 400
 

@@ -55,7 +55,7 @@ def simulate(n: int = 300, days: int = 720, seed: int = 0) -> pd.DataFrame:
     return frame[frame["ordered_at"] < AS_OF + pd.Timedelta(days=1)]
 
 
-def inputs_mart(orders: pd.DataFrame) -> pd.DataFrame:
+def inputs_mart(orders: pd.DataFrame, as_of: pd.Timestamp = AS_OF) -> pd.DataFrame:
     """Run the customer_value_inputs model's SQL over marts-shaped tables of `orders`."""
     with duckdb.connect() as con:
         con.execute("create schema marts; create schema intermediate")
@@ -66,7 +66,7 @@ def inputs_mart(orders: pd.DataFrame) -> pd.DataFrame:
             " cast(amount as decimal(18, 2)) as total_amount_base from o"
         )
         con.execute(
-            f"create table intermediate.int_as_of as select date '{AS_OF.date()}' as as_of_date"
+            f"create table intermediate.int_as_of as select date '{as_of.date()}' as as_of_date"
         )
         sql = compiled_model_sql("customer_value_inputs", json.dumps({"value_evaluation_days": 90}))
         return con.execute(sql + " order by cutoff_date, customer_id").df()

@@ -12,6 +12,7 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.ml.assets import _metric_meta, _now, _or, _write_back
+from orchestration.defs.ml.registry import decision_metadata, model_registry
 from orchestration.lib.io import read_frame
 from orchestration.lib.resources import WRITER_POOL, ModelsResource, WarehouseResource
 
@@ -29,6 +30,7 @@ class ValueConfig(dg.Config):
     draws: int | None = Field(
         None, description="Laplace draws behind the 80% intervals (unset: settings)"
     )
+    retrain: bool = Field(False, description="Refit now instead of scoring with the champion")
 
     def params(self, models: ModelsResource, seed: int) -> "ValueParams":
         """Customer-value parameters: this run's overrides over the settings."""
@@ -64,7 +66,8 @@ def customer_value(
     warehouse: WarehouseResource,
     models: ModelsResource,
 ):
-    """Evaluate on the time split against run-rate, then score every customer as of now."""
+    """Score every customer as of now with the champion; when a retrain is due, evaluate a
+    challenger on the time split against run-rate and fit it first (ml.registry)."""
     cache = compile_cache(models)
     from ml.plots import value as value_plots
     from ml.value.run import run_customer_value
@@ -72,7 +75,8 @@ def customer_value(
     inputs = read_frame(warehouse.path, "select * from marts.customer_value_inputs")
     params = config.params(models, warehouse.seed)
     context.log.info(f"customer value: {len(inputs)} input rows, compile cache {cache}")
-    result = run_customer_value(inputs, params, run_at=_now())
+    registry = model_registry(context, warehouse, models, config.retrain)
+    result = run_customer_value(inputs, params, _now(), registry, context.log.info)
     metrics = {k: v for k, v in result.run.metrics.items() if not isinstance(v, dict)}
     baseline = result.run.baseline_metrics.get("run_rate") or {}
     yield from _write_back(
@@ -88,6 +92,7 @@ def customer_value(
                     {"metrics": result.run.metrics, "baseline": result.run.baseline_metrics}
                 ),
                 "pytensor_cache": dg.MetadataValue.path(str(cache)),
+                **decision_metadata(result.run.decision),
             }
         },
     )
