@@ -126,3 +126,19 @@ def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> Two
         first_fingerprint=first_fingerprint,
         reader=result,
     )
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory):
+    """One SparkSession (local[2], in-memory catalog: no Derby, nothing outlives the run) for
+    every Spark test, so the suite starts one JVM; stopped at the end. Tests that use it are
+    marked spark and skip without Java or pyspark."""
+    from segmint import spark as engine
+
+    with pytest.MonkeyPatch.context() as env:
+        spark_dir = tmp_path_factory.mktemp("spark")
+        env.setenv("SEGMINT_SPARK_CATALOG", "in-memory")
+        env.setenv(engine.SPARK_DIR_ENV, str(spark_dir.resolve()))
+        session = engine.session(spark_dir)
+        yield session
+        session.stop()

@@ -83,3 +83,94 @@
 {% macro spark__round_double(expr, digits) -%}
     (round(({{ expr }}) * {{ 10 ** digits }}D, 0) / {{ 10 ** digits }}D)
 {%- endmacro %}
+
+{#- The previous run's rows of a model that carries state from run to run (identity_map keeps
+    each person's id; identity_merges keeps its history), or none on a first build.
+    DuckDB: the model is incremental and reads {{ this }} before delete+insert replaces rows.
+    Spark on Parquet: the model is rebuilt whole ('table', incremental_materialization), which
+    drops {{ this }} first, so the pre-hook keep_previous_state() copies it to
+    <model>__previous and the model reads that copy (kept as is if a crash left no {{ this }},
+    so an interrupted build loses no state). -#}
+{% macro carried_state() -%}
+    {{ return(adapter.dispatch('carried_state', 'segmint')()) }}
+{%- endmacro %}
+
+{% macro default__carried_state() -%}
+    {{ return(this if is_incremental() else none) }}
+{%- endmacro %}
+
+{% macro spark__carried_state() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set previous = this.incorporate(path={"identifier": this.identifier ~ "__previous"}) -%}
+    {%- set current = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}
+    {%- set kept = adapter.get_relation(database=previous.database, schema=previous.schema, identifier=previous.identifier) -%}
+    {{ return(previous if (current is not none or kept is not none) else none) }}
+{%- endmacro %}
+
+{#- Pre-hook of the models that read carried_state(): nothing on DuckDB; on Spark a copy of
+    the current table as <model>__previous (replaced each run). -#}
+{% macro keep_previous_state() -%}
+    {{ return(adapter.dispatch('keep_previous_state', 'segmint')()) }}
+{%- endmacro %}
+
+{% macro default__keep_previous_state() -%}
+{%- endmacro %}
+
+{% macro spark__keep_previous_state() -%}
+    {%- set current = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}
+    {%- if current is not none -%}
+        {%- set previous = this.incorporate(path={"identifier": this.identifier ~ "__previous"}) -%}
+        {%- do run_query("drop table if exists " ~ previous) -%}
+        create table {{ previous }} using parquet as select * from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A DECIMAL divided by a DECIMAL, as a double. DuckDB divides decimals as doubles; Spark
+    keeps a DECIMAL whose scale is capped at 6 digits (7.232048442965588 became 7.232046), so
+    shares of money differed from the 7th digit on. -#}
+{% macro decimal_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('decimal_ratio', 'segmint')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__decimal_ratio(numerator, denominator) -%}
+    ({{ numerator }}) / ({{ denominator }})
+{%- endmacro %}
+
+{% macro spark__decimal_ratio(numerator, denominator) -%}
+    (cast({{ numerator }} as double) / cast({{ denominator }} as double))
+{%- endmacro %}
+
+{#- The mean of a DECIMAL column in an aggregate, as a double. DuckDB's avg of a decimal is a
+    double (the exact sum divided in floating point); Spark's is an exact DECIMAL, which then
+    rounds half-cents up where the double rounds to its nearest binary value (a mean of
+    2.675 became 2.68 on Spark, 2.67 on DuckDB). Spark: the exact sum as a double, divided by
+    the count of non-null values. -#}
+{% macro mean_of_decimal(expr) -%}
+    {{ return(adapter.dispatch('mean_of_decimal', 'segmint')(expr)) }}
+{%- endmacro %}
+
+{% macro default__mean_of_decimal(expr) -%}
+    avg({{ expr }})
+{%- endmacro %}
+
+{% macro spark__mean_of_decimal(expr) -%}
+    (cast(sum({{ expr }}) as double) / count({{ expr }}))
+{%- endmacro %}
+
+{#- A double as money (DECIMAL with cents), rounded as DuckDB rounds it: to_money on Spark
+    would round the double's decimal text (round_double above), so a mean of 45.675 became
+    45.68 on Spark and 45.67 on DuckDB. For expressions that are doubles (a mean, a model's
+    output); to_money stays right for DECIMALs, which both engines round exactly. -#}
+{% macro money_of_double(expr) -%}
+    {{ return(adapter.dispatch('money_of_double', 'segmint')(expr)) }}
+{%- endmacro %}
+
+{% macro default__money_of_double(expr) -%}
+    {{ to_money(expr) }}
+{%- endmacro %}
+
+{% macro spark__money_of_double(expr) -%}
+    {{ to_money(spark__round_double(expr, 2)) }}
+{%- endmacro %}

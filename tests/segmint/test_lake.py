@@ -19,14 +19,24 @@ def test_export_raw_writes_every_source_table_as_parquet_with_json_as_text(tmp_p
         con.execute("create table _segmint.hash_key (ipad blob, opad blob)")
         con.execute(r"insert into _segmint.hash_key values ('\x01'::blob, '\x02'::blob)")
         con.execute("create table marts.customer_360 (customer_id varchar)")  # not a source
+        con.execute("create schema ml; create table ml.churn_scores (customer_id varchar)")
+        con.execute("create schema activation")
+        con.execute("create table activation.audience_runs (run_id varchar)")  # export state
+        con.execute("create table activation.holdout_readout (audience varchar)")  # a dbt model
     out = tmp_path / "lake"
     (out / "raw" / "events").mkdir(parents=True)
     (out / "raw" / "events" / "stale.parquet").write_text("old copy")
 
-    assert lake.export_raw(warehouse, out) == ["_segmint.hash_key", "raw.events"]
+    assert lake.export_raw(warehouse, out) == [
+        "_segmint.hash_key",
+        "activation.audience_runs",
+        "ml.churn_scores",
+        "raw.events",
+    ]
 
     assert sorted(p.name for p in (out / "raw" / "events").iterdir()) == ["data.parquet"]
     assert not (out / "marts").exists()
+    assert not (out / "activation" / "holdout_readout").exists()
     with duckdb.connect() as con:
         events = str(out / "raw" / "events" / "data.parquet")
         types = con.execute(f"select column_type from (describe select * from '{events}')")
