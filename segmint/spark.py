@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,8 @@ def session(spark_dir: Path) -> Any:
     spark_dir = Path(spark_dir)
     spark_dir.mkdir(parents=True, exist_ok=True)
     os.environ[SPARK_DIR_ENV] = str(spark_dir.resolve())  # read by profiles.yml in dbt runs
+    # Python workers (applyInPandas) run this interpreter, which has segmint's packages.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in session_conf(spark_dir).items():
         builder = builder.config(key, value)

@@ -150,6 +150,7 @@ def _fit(
     params: ForecastParams,
     end: pd.Timestamp,
     progress: Progress | None,
+    spark: Any = None,
 ) -> tuple[Fitted, dict[str, Choice], list[pd.Timestamp], list[str], dict[str, Any]]:
     """Prophet fits for the chosen series (in the pool), calibration, then the cheap tail.
 
@@ -175,7 +176,7 @@ def _fit(
             progress(len(tasks) + done, steps)
 
     stats: dict[str, Any] = {}
-    fitted = execute(tasks, params, fits_done, stats)
+    fitted = execute(tasks, params, fits_done, stats, spark=spark)
     if params.interval_calibration == "rolling_origin":
         fitted = calibrate_intervals(series, fitted, cutoffs, end, params)
     fitted = forecast_tail(series, choices, cutoffs, fitted, params, end, tail_done)
@@ -190,6 +191,7 @@ def run_forecasting(
     progress: Progress | None = None,
     run_at: datetime | None = None,
     order_counts: pd.DataFrame | None = None,
+    spark: Any = None,
 ) -> ForecastResult:
     """Forecast every series of every level, backtest them, and summarise against baselines.
 
@@ -197,6 +199,8 @@ def run_forecasting(
     orders): the distinct orders behind the total and region series of order counts, and
     the customers' countries behind the default holiday calendars (ml.forecast.holidays).
     progress gets (done, total) over the Prophet fits and then the cheap-tail series.
+    spark: a SparkSession to fan the Prophet fits out on (groupBy(...).applyInPandas, the
+    same per-series code and results as the local pool); None: the local pool.
     """
     params = params or ForecastParams()
     run_at = run_at or datetime.now(UTC)
@@ -219,7 +223,7 @@ def run_forecasting(
         params, country_holidays=plan.shop_country, region_holidays=plan.region_countries
     )
     version = model_version(params, end)
-    fitted, choices, cutoffs, top, stats = _fit(series, params, end, progress)
+    fitted, choices, cutoffs, top, stats = _fit(series, params, end, progress, spark)
     fit_seconds = time.perf_counter() - started
     production = {key: fitted[(key, None)] for key in series}
     forecasts, flags = _tables(series, production, choices, params, version)
