@@ -6,6 +6,7 @@ import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -71,6 +72,14 @@ class Settings(BaseSettings):
     warehouse: Path = Field(Path("warehouse/segmint.duckdb"), description="Working DuckDB file")
     published: Path | None = Field(
         None, description="Analyst-facing snapshot; default: <warehouse dir>/published.duckdb"
+    )
+    engine: Literal["duckdb", "spark"] = Field(
+        "duckdb",
+        description="Engine dbt builds on: duckdb (the warehouse file) or spark (dbt-spark; "
+        "segmint[spark], docs/engines.md)",
+    )
+    spark_dir: Path | None = Field(
+        None, description="Spark's lake, tables and metastore; default: <warehouse dir>/spark"
     )
     landing: Path = Field(Path("landing"), description="Folder where raw files land")
     exports: Path = Field(Path("exports"), description="Folder for audience exports")
@@ -203,6 +212,10 @@ class Settings(BaseSettings):
     @property
     def published_path(self) -> Path:
         return self.published or self.warehouse.parent / "published.duckdb"
+
+    @property
+    def spark_path(self) -> Path:
+        return self.spark_dir or self.warehouse.parent / "spark"
 
 
 def identity_vars(merge_types: str, max_persons: int, placeholders: str) -> dict[str, object]:

@@ -130,14 +130,16 @@ def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> Two
 # balanced on its own. (xdist's own `--dist loadgroup` does not group under pytest 9: it
 # renames `item._nodeid`, which pytest 9 no longer reads.)
 SHARED_RUNS = ("twice", "baseline")
+# Modules taking the session's SparkSession share a worker too: one JVM per suite.
+SPARK = ("spark",)
 _TAKES_SHARED_RUN = re.compile(r"def \w+\(([^)]*)\)")
 
 
-def _shared_run_modules(root: Path) -> frozenset[str]:
+def _modules_taking(root: Path, fixtures: tuple[str, ...]) -> frozenset[str]:
     found = set()
     for path in root.rglob("test_*.py"):
         for params in _TAKES_SHARED_RUN.findall(path.read_text()):
-            if set(re.findall(r"\w+", params)) & set(SHARED_RUNS):
+            if set(re.findall(r"\w+", params)) & set(fixtures):
                 found.add(path.relative_to(root.parent).as_posix())
                 break
     return frozenset(found)
@@ -146,11 +148,30 @@ def _shared_run_modules(root: Path) -> frozenset[str]:
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     from xdist.scheduler import LoadScopeScheduling
 
-    shared = _shared_run_modules(Path(__file__).resolve().parent)
+    root = Path(__file__).resolve().parent
+    shared, spark = _modules_taking(root, SHARED_RUNS), _modules_taking(root, SPARK)
 
     class SharedRunScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return "shared-pipeline-runs" if module in shared else nodeid
+            if module in shared:
+                return "shared-pipeline-runs"
+            return "spark-session" if module in spark else nodeid
 
     return SharedRunScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory: pytest.TempPathFactory):
+    """One SparkSession (local[2], in-memory catalog: no Derby, nothing outlives the run) for
+    every Spark test, so the suite starts one JVM; stopped at the end. Tests that use it are
+    marked spark and skip without Java or pyspark."""
+    from segmint import spark as engine
+
+    with pytest.MonkeyPatch.context() as env:
+        spark_dir = tmp_path_factory.mktemp("spark")
+        env.setenv("SEGMINT_SPARK_CATALOG", "in-memory")
+        env.setenv(engine.SPARK_DIR_ENV, str(spark_dir.resolve()))
+        session = engine.session(spark_dir)
+        yield session
+        session.stop()

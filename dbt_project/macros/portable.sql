@@ -78,6 +78,11 @@
     double
 {%- endmacro %}
 
+{#- dbt.type_float() is a 4-byte FLOAT on Spark too. -#}
+{% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
 {#- Money: DECIMAL with cents (segmint.contract.MONEY), portable to every adapter. -#}
 {% macro type_money() -%}
     decimal(18, 2)
@@ -109,6 +114,11 @@
 
 {% macro duckdb__utc_now() -%}
     timezone('UTC', now())
+{%- endmacro %}
+
+{#- The default casts with `::`, which Spark 3 does not parse. -#}
+{% macro spark__utc_now() -%}
+    to_utc_timestamp(current_timestamp(), current_timezone())
 {%- endmacro %}
 
 {#- A phone number reduced to its digits (and a leading +): separators never split a match.

@@ -112,8 +112,10 @@ def execute(
     params: ForecastParams,
     progress: Progress | None,
     stats: dict[str, Any] | None = None,
+    spark: Any = None,
 ) -> Fitted:
-    """Run the fits, sequentially or in a process pool; fill stats (if given) with timings.
+    """Run the fits, sequentially, in a process pool, or on Spark when given a SparkSession
+    (ml.forecast.spark_pool); fill stats (if given) with timings.
 
     stats gets wall and CPU seconds (CPU includes the CmdStan child processes, so it does not
     depend on how loaded the machine is), the CPU per worker process, the delay until the
@@ -121,7 +123,11 @@ def execute(
     """
     workers = min(params.workers, len(tasks))
     wall0, cpu0 = time.perf_counter(), _cpu_seconds()
-    if workers <= 1:
+    if spark is not None:
+        from ml.forecast.spark_pool import run_on_spark
+
+        results, timing = run_on_spark(tasks, params, spark)
+    elif workers <= 1:
         results, timing = _run_sequential(tasks, params, progress, cpu0)
     else:
         results, timing = _run_pool(tasks, params, progress, workers, cpu0)

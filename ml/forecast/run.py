@@ -154,6 +154,7 @@ def _fit(
     params: ForecastParams,
     end: pd.Timestamp,
     progress: Progress | None,
+    spark: Any = None,
 ) -> tuple[Fitted, dict[str, Choice], list[pd.Timestamp], list[str], dict[str, Any]]:
     """Prophet fits for the chosen series (in the pool), calibration, then the cheap tail.
 
@@ -179,7 +180,7 @@ def _fit(
             progress(len(tasks) + done, steps)
 
     stats: dict[str, Any] = {}
-    fitted = execute(tasks, params, fits_done, stats)
+    fitted = execute(tasks, params, fits_done, stats, spark=spark)
     if params.interval_calibration == "rolling_origin":
         fitted = calibrate_intervals(series, fitted, cutoffs, end, params)
     fitted = forecast_tail(series, choices, cutoffs, fitted, params, end, tail_done)
@@ -196,6 +197,7 @@ def run_forecasting(
     order_counts: pd.DataFrame | None = None,
     registry: tuple[registry_.ModelStore, registry_.Policy] | None = None,
     log: Callable[[str], None] = print,
+    spark: Any = None,
 ) -> ForecastResult:
     """Forecast every series of every level, backtest them, and summarise against baselines.
 
@@ -205,6 +207,8 @@ def run_forecasting(
     progress gets (done, total) over the Prophet fits and then the cheap-tail series.
     With a `registry` (store, policy) a run predicts from the champion's stored Prophet fits
     (no fits, no backtests) unless a refit is due (ml.registry.select).
+    spark: a SparkSession to fan the Prophet fits out on (groupBy(...).applyInPandas, the
+    same per-series code and results as the local pool); None: the local pool.
     """
     params = params or ForecastParams()
     run_at = run_at or datetime.now(UTC)
@@ -230,7 +234,7 @@ def run_forecasting(
     run_params = {**params.to_json_dict(), "holidays_by_level": plan.to_json_dict()}
 
     def fit() -> registry_.Fitted:
-        fitted = _fit_all(series, params, end, progress, started, window, run_params)
+        fitted = _fit_all(series, params, end, progress, started, window, run_params, spark)
         meta = {"as_of": end, "window": fitted.window, "params": run_params}
         return registry_.Fitted(fitted, fitted.version, fitted.metrics["overall"]["mase"], meta)
 
@@ -286,10 +290,11 @@ def _fit_all(
     started: float,
     window: dict[str, Any],
     run_params: dict[str, Any],
+    spark: Any = None,
 ) -> ForecastFit:
     """Fit every series and its backtests, calibrate, score the backtests (the refit)."""
     version = model_version(params, end)
-    fitted, choices, cutoffs, top, stats = _fit(series, params, end, progress)
+    fitted, choices, cutoffs, top, stats = _fit(series, params, end, progress, spark)
     production = {key: fitted[(key, None)] for key in series}
     backtests = score_backtests(series, cutoffs, fitted, params, version)
     flags = _tables(series, production, choices, params, version)[1]

@@ -78,10 +78,13 @@ def settings_dbt_vars(s: Settings) -> dict[str, object]:
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """The environment of a dbt subprocess for these settings (profiles.yml reads the path)."""
+    """The environment of a dbt subprocess for these settings (profiles.yml reads the path,
+    the engine as its target and Spark's folder)."""
     return {
         **os.environ,
         "SEGMINT_WAREHOUSE": str(settings.warehouse.resolve()),
+        "SEGMINT_ENGINE": settings.engine,
+        "SEGMINT_SPARK_DIR": str(settings.spark_path.resolve()),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
 

@@ -71,10 +71,12 @@ def make_warehouse(path: Path, data: dict[str, list[dict[str, Any]]]) -> Path:
 
 @dataclass
 class DbtProject:
-    """Runs dbt in process against one warehouse file with its own target/log folders."""
+    """Runs dbt in process against one warehouse file with its own target/log folders
+    (`target`: a profiles.yml target, e.g. spark; default: the engine setting's)."""
 
     warehouse: Path
     workdir: Path
+    target: str | None = None
 
     def run(self, *args: str, vars: dict[str, Any] | None = None, check: bool = True):
         target = self.workdir / "target"
@@ -91,6 +93,8 @@ class DbtProject:
         ]
         if vars:
             argv += ["--vars", json.dumps(vars)]
+        if self.target:
+            argv += ["--target", self.target]
         old = os.environ.get("SEGMINT_WAREHOUSE")
         os.environ["SEGMINT_WAREHOUSE"] = str(self.warehouse)
         try:

@@ -64,7 +64,7 @@ category_norm as (
     select
         cutoff_date,
         category,
-        sum(discount_base) / nullif(sum(gross_base), 0) as norm_share
+        {{ decimal_ratio('sum(discount_base)', 'nullif(sum(gross_base), 0)') }} as norm_share
     from customer_category
     group by cutoff_date, category
 
@@ -89,7 +89,7 @@ daily as (
 
     select
         order_date,
-        sum(discount_base) / nullif(sum(gross_base), 0) as day_share
+        {{ decimal_ratio('sum(discount_base)', 'nullif(sum(gross_base), 0)') }} as day_share
     from lines
     group by order_date
 
@@ -185,9 +185,9 @@ select
     cutoff_date,
     {{ to_money('gross_base') }} as gross_spend_base,
     {{ to_money('discount_base') }} as discount_spend_base,
-    cast(discount_base / nullif(gross_base, 0) as {{ type_double() }}) as discount_share_of_spend,
-    cast(expected_discount_base / nullif(gross_base, 0) as {{ type_double() }}) as category_norm_share,
-    cast(discount_base / nullif(expected_discount_base, 0) as {{ type_double() }}) as discount_share_index,
+    cast({{ decimal_ratio('discount_base', 'nullif(gross_base, 0)') }} as {{ type_double() }}) as discount_share_of_spend,
+    cast({{ decimal_ratio('expected_discount_base', 'nullif(gross_base, 0)') }} as {{ type_double() }}) as category_norm_share,
+    cast({{ decimal_ratio('discount_base', 'nullif(expected_discount_base, 0)') }} as {{ type_double() }}) as discount_share_index,
     cast(coalesce(discount_days, 0) as {{ dbt.type_int() }}) as discount_days_365d,
     cast(case when gross_base is not null then orders_discount_days end as {{ dbt.type_int() }})
         as orders_on_discount_days,

@@ -84,7 +84,7 @@ order_features as (
             as recency_days,
         coalesce(order_aggregates.frequency, 0) as frequency,
         coalesce(order_aggregates.monetary, 0) as monetary,
-        round({{ safe_divide('order_aggregates.monetary', 'order_aggregates.frequency') }}, 2) as avg_order_value,
+        {{ round_double(safe_divide('order_aggregates.monetary', 'order_aggregates.frequency'), 2) }} as avg_order_value,
         coalesce(order_aggregates.orders_30d, 0) as orders_30d,
         coalesce(order_aggregates.orders_90d, 0) as orders_90d,
         coalesce(order_aggregates.orders_prev_90d, 0) as orders_prev_90d,

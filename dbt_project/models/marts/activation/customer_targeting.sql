@@ -188,7 +188,7 @@ uplift_means as (
     select
         customer_id,
         avg(cast(uplift_purchase as {{ type_double() }})) as uplift_purchase,
-        {{ to_money('avg(uplift_revenue)') }} as uplift_revenue
+        {{ money_of_double('avg(uplift_revenue)') }} as uplift_revenue
     from {{ uplift }}
     group by customer_id
     {%- else %}

@@ -92,7 +92,7 @@ groups as (
         in_holdout,
         count(*) as members,
         sum(case when purchased then 1 else 0 end) as purchasers,
-        avg(revenue) as mean_revenue,
+        {{ mean_of_decimal('revenue') }} as mean_revenue,
         coalesce(var_samp(revenue), 0) as var_revenue
     from outcome
     group by run_id, in_holdout

@@ -1,10 +1,10 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key='session_key',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
-        post_hook=["delete from {{ this }} where session_started_at is null"],
+        post_hook=["{{ delete_tombstones('session_started_at is null') }}"],
     )
 }}
 

@@ -1,11 +1,12 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key=['identifier_type', 'identifier_hash'],
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
         full_refresh=false,
-        post_hook=["delete from {{ this }} where person_id is null"],
+        pre_hook=["{{ keep_previous_state() }}"],
+        post_hook=["{{ delete_tombstones('person_id is null') }}"],
     )
 }}
 
@@ -21,7 +22,11 @@
     with a null person_id, deleted by the post-hook). Never fully refreshed
     (full_refresh=false): that would renumber every person.
     customer_id: the record itself for customer_id rows, else the person's primary record;
-    segmint forget deletes by it, so erasing a person removes every identifier of theirs. -#}
+    segmint forget deletes by it, so erasing a person removes every identifier of theirs.
+    The previous map is carried_state() (macros/engines.sql: {{ this }} on DuckDB, a copy on
+    Spark, which rebuilds the table and so writes no tombstones). -#}
+
+{%- set previous_map = carried_state() %}
 
 with
 
@@ -39,17 +44,17 @@ graph as (
 
 ),
 
-{%- if is_incremental() %}
+{%- if previous_map is not none %}
 
 previous as (
 
-    select identifier_type, identifier_hash, person_id from {{ this }}
+    select identifier_type, identifier_hash, person_id from {{ previous_map }}
 
 ),
 
 person_age as (
 
-    select person_id, min(first_seen) as person_first_seen from {{ this }} group by person_id
+    select person_id, min(first_seen) as person_first_seen from {{ previous_map }} group by person_id
 
 ),
 
@@ -114,7 +119,7 @@ assigned as (
 
     select
         components.component_id,
-        {%- if is_incremental() %}
+        {%- if previous_map is not none %}
         coalesce(
             kept.person_id,
             {{ dbt.concat(["'p_'", dbt.right(keyed_hash('components.component_id'), '24')]) }}
@@ -124,7 +129,7 @@ assigned as (
             as person_id
         {%- endif %}
     from components
-    {%- if is_incremental() %}
+    {%- if previous_map is not none %}
     left join kept on kept.component_id = components.component_id
     {%- endif %}
 
@@ -137,7 +142,7 @@ current_map as (
         graph.identifier_type,
         graph.identifier_hash,
         assigned.person_id,
-        {%- if is_incremental() %}
+        {%- if previous_map is not none %}
         coalesce(previous.person_id, assigned.person_id) as previous_person_id,
         {%- else %}
         assigned.person_id as previous_person_id,
@@ -150,7 +155,7 @@ current_map as (
 
     from graph
     inner join assigned on assigned.component_id = graph.component_id
-    {%- if is_incremental() %}
+    {%- if previous_map is not none %}
     left join previous
         on previous.identifier_type = graph.identifier_type
         and previous.identifier_hash = graph.identifier_hash

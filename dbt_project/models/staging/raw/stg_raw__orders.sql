@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=incremental_materialization(),
         unique_key='order_id',
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
