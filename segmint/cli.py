@@ -9,6 +9,7 @@ hides a cycle (tests/test_import_layers.py checks the layers).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import sys
@@ -42,6 +43,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _quiet_teardown() -> None:
+    """Runs last at exit: stderr goes to /dev/null once everything has been said.
+
+    DuckDB's Python module (nanobind since duckdb 2.0) prints "nanobind: leaked N
+    instances/types/functions" at interpreter teardown after a pipeline run: objects still
+    referenced when the interpreter finalises, which nanobind's docs call harmless at exit
+    (https://nanobind.readthedocs.io/en/latest/refleaks.html). The library offers no switch
+    to Python, so the command's output ends with its own last line instead of forty of those.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+
+
+@app.callback()
+def _startup() -> None:
+    atexit.register(_quiet_teardown)  # registered first, so it runs after every other
 
 
 def _currency_weights(text: str) -> dict[str, float]:

@@ -97,6 +97,8 @@ def pipeline(root: Path) -> Run:
     run = Run(root, proc.stdout, proc.stderr, time.monotonic() - started)
     tail = f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     assert proc.returncode == 0, f"segmint run failed (exit {proc.returncode}):\n{tail}"
+    # DuckDB's nanobind teardown report (segmint.cli._quiet_teardown) stays off the terminal
+    assert "nanobind" not in proc.stdout + proc.stderr, tail
     return run
 
 
