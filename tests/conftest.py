@@ -123,22 +123,24 @@ def twice(tmp_path_factory: pytest.TempPathFactory, sample_landing: Path) -> Two
     )
 
 
-# The session-wide pipeline runs (`twice` here, `baseline` in tests/reliability) cost several
-# full runs each. Under pytest-xdist (`-n 2` in pyproject's addopts) every test module whose
-# functions take one of them (tests or their module's fixtures) is scheduled on one worker,
-# so each shared run happens once per suite, not once per worker; every other test is
-# balanced on its own. (xdist's own `--dist loadgroup` does not group under pytest 9: it
-# renames `item._nodeid`, which pytest 9 no longer reads.)
-SHARED_RUNS = ("twice", "baseline")
-# Modules taking the session's SparkSession share a worker too: one JVM per suite.
-SPARK = ("spark",)
-_TAKES_SHARED_RUN = re.compile(r"def \w+\(([^)]*)\)")
+# The session-wide pipeline runs (`twice` here: two runs in process; `baseline` in
+# tests/reliability: one `segmint run` subprocess) cost one to two full runs each. Under
+# pytest-xdist (`-n 2` in pyproject's addopts) every test module whose functions take one of
+# them (tests or their module's fixtures) is scheduled with the other modules taking the same
+# one, on one worker: each shared run happens once per suite, not once per worker, and the
+# two run on different workers. A module taking both goes with `twice` (and builds
+# `baseline` there too: keep them apart). Modules taking the session's SparkSession share a
+# worker too (one JVM per suite). Every other test is balanced on its own. (xdist's own
+# `--dist loadgroup` does not group under pytest 9: it renames `item._nodeid`, which pytest
+# 9 no longer reads.)
+SHARED_SCOPES = (("twice",), ("baseline",), ("spark",))
+_TAKES_FIXTURES = re.compile(r"def \w+\(([^)]*)\)")
 
 
 def _modules_taking(root: Path, fixtures: tuple[str, ...]) -> frozenset[str]:
     found = set()
     for path in root.rglob("test_*.py"):
-        for params in _TAKES_SHARED_RUN.findall(path.read_text()):
+        for params in _TAKES_FIXTURES.findall(path.read_text()):
             if set(re.findall(r"\w+", params)) & set(fixtures):
                 found.add(path.relative_to(root.parent).as_posix())
                 break
@@ -149,14 +151,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     from xdist.scheduler import LoadScopeScheduling
 
     root = Path(__file__).resolve().parent
-    shared, spark = _modules_taking(root, SHARED_RUNS), _modules_taking(root, SPARK)
+    scopes = [(f"shared-{'-'.join(f)}", _modules_taking(root, f)) for f in SHARED_SCOPES]
 
     class SharedRunScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            if module in shared:
-                return "shared-pipeline-runs"
-            return "spark-session" if module in spark else nodeid
+            return next((name for name, modules in scopes if module in modules), nodeid)
 
     return SharedRunScheduling(config, log)
 
