@@ -30,9 +30,16 @@ class Collaborative:
     seen: sparse.csr_matrix  # customers x products bought or returned (never discovered)
 
 
-def fit(snap: Snapshot, params: RecommendParams) -> Collaborative:
-    """Fit ALS (deterministic: random_state, one thread) and the content profiles."""
-    model = AlternatingLeastSquares(
+@dataclass(frozen=True)
+class ItemFactors:
+    """What the registry stores of a fitted ALS model: one vector per product (no customer)."""
+
+    product_ids: np.ndarray
+    factors: np.ndarray  # products x factors, float32
+
+
+def _als(params: RecommendParams) -> AlternatingLeastSquares:
+    return AlternatingLeastSquares(
         factors=params.factors,
         regularization=params.regularization,
         alpha=params.alpha,
@@ -40,7 +47,41 @@ def fit(snap: Snapshot, params: RecommendParams) -> Collaborative:
         num_threads=params.threads,
         random_state=params.seed,
     )
+
+
+def fit_items(snap: Snapshot, params: RecommendParams) -> ItemFactors:
+    """Fit ALS on the snapshot's matrix (deterministic: random_state, one thread)."""
+    model = _als(params)
     model.fit(snap.matrix.astype(np.float32), show_progress=False)
+    ids = snap.products["product_id"].to_numpy()
+    return ItemFactors(ids, np.asarray(model.item_factors, dtype=np.float32))
+
+
+def user_factors(
+    items: ItemFactors, snap: Snapshot, params: RecommendParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's vector solved against the item vectors (implicit's recalculate_user:
+    the ALS least-squares step), so stored item vectors score today's customers, new ones
+    and new purchases included; a product the item vectors do not know gets a zero vector
+    (collaborative score 0; content similarity can still suggest it). Returns the item
+    vectors aligned with the snapshot's products too."""
+    known = pd.Index(items.product_ids).get_indexer(snap.products["product_id"])
+    aligned = np.zeros((known.size, items.factors.shape[1]), dtype=np.float32)
+    aligned[known >= 0] = items.factors[known[known >= 0]]
+    model = _als(params)
+    model.item_factors = aligned
+    users = np.arange(snap.matrix.shape[0])
+    if users.size == 0:
+        return np.zeros((0, aligned.shape[1]), dtype=np.float32), aligned
+    solved = model.recalculate_user(users, snap.matrix.astype(np.float32))
+    return np.asarray(solved).reshape(users.size, -1), aligned
+
+
+def fit(snap: Snapshot, params: RecommendParams, items: ItemFactors | None = None) -> Collaborative:
+    """The collaborative model of a snapshot: stored item vectors (or a fresh ALS fit), the
+    customers' vectors against them, and the content profiles."""
+    items = items if items is not None else fit_items(snap, params)
+    users, aligned = user_factors(items, snap, params)
     cat_of = pd.factorize(snap.products["category"])[0]
     brand_of = pd.factorize(snap.products["brand"])[0]
     sales = snap.products["sales_90d"].to_numpy(dtype=float)
@@ -52,8 +93,8 @@ def fit(snap: Snapshot, params: RecommendParams) -> Collaborative:
         shape=snap.matrix.shape,
     )
     return Collaborative(
-        np.asarray(model.user_factors),
-        np.asarray(model.item_factors),
+        users,
+        aligned,
         _profile(snap.matrix, cat_of),
         _profile(snap.matrix, brand_of),
         cat_of,

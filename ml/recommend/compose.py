@@ -22,13 +22,19 @@ class Scored:
     cold: pd.Index  # the cold-start customers
 
 
-def score_all(snap: Snapshot, groups: pd.DataFrame, params: RecommendParams) -> Scored:
-    """Rank suggestions for every customer in `groups` or in the snapshot."""
+def score_all(
+    snap: Snapshot,
+    groups: pd.DataFrame,
+    params: RecommendParams,
+    items: collaborative.ItemFactors | None = None,
+) -> Scored:
+    """Rank suggestions for every customer in `groups` or in the snapshot, with stored ALS
+    item vectors (`items`) or a fresh fit."""
     ids = pd.Index(np.union1d(groups["customer_id"].astype(str), snap.customers.astype(str)))
     orders = pd.Series(snap.orders, index=snap.customers).reindex(ids, fill_value=0)
     warm = ids[(orders > params.cold_start_orders).to_numpy()]
     cold = ids.difference(warm)
-    col = collaborative.fit(snap, params)
+    col = collaborative.fit(snap, params, items)
     warm_ix = snap.customers.get_indexer(warm)
     disc = collaborative.discover(col, warm_ix, snap.on_sale, params)
     disc["score"] = disc["score"] * params.discover_scale * novelty(snap)[disc["cust_ix"]]

@@ -22,10 +22,10 @@ from tests.runs import RUNTIME_COLUMNS, STATEFUL_COLUMNS, table_checksums
 
 STATELESS = RUNTIME_COLUMNS | STATEFUL_COLUMNS  # see tests/runs.py
 
-FAMILIES = ("churn", "segmentation", "demand_forecast", "customer_value")
+FAMILIES = ("churn", "segmentation", "demand_forecast", "customer_value", "recommendations")
 OUTPUTS = ("ml.churn_scores", "ml.fairness_audit", "ml.customer_segments", "ml.segment_profiles")
 FORECASTS = ("ml.demand_forecasts", "ml.forecast_backtests", "ml.forecast_flags")
-VALUE = ("ml.customer_value",)
+VALUE = ("ml.customer_value", "ml.recommendations")
 
 
 def _decisions(db: Path) -> dict[str, list[dict]]:

@@ -1,9 +1,10 @@
 """The recommendations asset: top-k products per customer written back to ml.recommendations.
 
 Reads marts.customer_product_interactions (the one mart the recommender fits on), the
-customers' segment, country and acquisition channel (cold start), evaluates on the time
-split against its two baselines and writes the lists with the run (ml.model_runs) and the
-figures (ml.plots.recommend), like the other ml assets.
+customers' segment, country and acquisition channel (cold start), scores with the
+registry's champion (evaluating a refit on the time split against its two baselines when
+one is due) and writes the lists with the run (ml.model_runs) and the figures
+(ml.plots.recommend), like the other ml assets.
 """
 
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.ml.assets import C360, _metric_meta, _now, _or, _write_back
+from orchestration.defs.ml.registry import decision_metadata, model_registry
 from orchestration.lib.io import read_frame, read_optional
 from orchestration.lib.resources import WRITER_POOL, ModelsResource, WarehouseResource
 
@@ -28,6 +30,7 @@ class RecommendConfig(dg.Config):
     stale_days: int | None = Field(
         None, description="Never recommend products unsold for this many days (unset: settings)"
     )
+    retrain: bool = Field(False, description="Refit now instead of scoring with the champion")
 
     def params(self, models: ModelsResource, seed: int) -> "RecommendParams":
         """Recommendation parameters: this run's overrides over the settings."""
@@ -57,7 +60,8 @@ def recommendations(
     warehouse: WarehouseResource,
     models: ModelsResource,
 ):
-    """Evaluate on the time split against two baselines, then score every customer now."""
+    """Score every customer now with the champion's ALS item vectors; when a retrain is due,
+    evaluate on the time split against two baselines and refit first (ml.registry)."""
     from ml.plots import recommend as recommend_plots
     from ml.recommend import customer_groups, recommend
 
@@ -68,7 +72,8 @@ def recommendations(
         context.log.info("recommendations: no order lines, views or carts yet; nothing to score")
     groups = customer_groups(current, segments)
     params = config.params(models, warehouse.seed)
-    result = recommend(interactions, groups, params, run_at=_now())
+    registry = model_registry(context, warehouse, models, config.retrain)
+    result = recommend(interactions, groups, params, _now(), registry, context.log.info)
     metrics = {k: v for k, v in result.run.metrics.items() if not isinstance(v, dict)}
     k = result.run.params["k"]
     yield from _write_back(
@@ -90,6 +95,7 @@ def recommendations(
                 "evaluation": dg.MetadataValue.md(
                     result.evaluation.round(4).to_markdown(index=False)
                 ),
+                **decision_metadata(result.run.decision),
             }
         },
     )
