@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,7 +29,9 @@ from segmint.cli_common import (
     console,
     fail,
     out,
+    plain_dbt_logs,
     progress_bar,
+    quiet_teardown,
     user_errors,
 )
 from segmint.errors import EXIT_NOT_FOUND, SegmintError
@@ -45,23 +46,9 @@ app = typer.Typer(
 )
 
 
-def _quiet_teardown() -> None:
-    """Runs last at exit: stderr goes to /dev/null once everything has been said.
-
-    DuckDB's Python module (nanobind since duckdb 2.0) prints "nanobind: leaked N
-    instances/types/functions" at interpreter teardown after a pipeline run: objects still
-    referenced when the interpreter finalises, which nanobind's docs call harmless at exit
-    (https://nanobind.readthedocs.io/en/latest/refleaks.html). The library offers no switch
-    to Python, so the command's output ends with its own last line instead of forty of those.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-
-
 @app.callback()
 def _startup() -> None:
-    atexit.register(_quiet_teardown)  # registered first, so it runs after every other
+    atexit.register(quiet_teardown)  # registered first, so it runs after every other
 
 
 def _currency_weights(text: str) -> dict[str, float]:
@@ -288,7 +275,7 @@ def run(
     for note in notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
     if not console.is_terminal:  # dbt and Dagster log lines carry no ANSI codes either
-        _plain_dbt_logs()
+        plain_dbt_logs()
     from orchestration.runner import run_pipeline
 
     summary = run_pipeline(s, selection=select, console=console, retrain=retrain)
@@ -301,20 +288,47 @@ def run(
         raise typer.Exit(1)
 
 
-def _plain_dbt_logs() -> None:
-    """No colour codes from dbt in a pipe: DBT_USE_COLORS for the dbt processes, and dbt's
-    import-time console logger (which dagster-dbt's node selection logs through, coloured
-    whatever the flag) replaced by a plain one."""
-    os.environ.setdefault("DBT_USE_COLORS", "false")
-    os.environ.setdefault("NO_COLOR", "1")
-    from dbt_common.events.base_types import EventLevel
-    from dbt_common.events.event_manager_client import cleanup_event_logger, get_event_manager
-    from dbt_common.events.functions import get_stdout_config
-    from dbt_common.events.logger import LineFormat
+@app.command()
+@user_errors
+def watch(
+    interval: Annotated[
+        float, typer.Option(help="Seconds between looks at the landing folder")
+    ] = 30.0,
+    select: Annotated[str | None, typer.Option(help="Dagster asset selection of each run")] = None,
+    landing: Annotated[Path | None, typer.Option(help="Landing folder")] = None,
+    audiences: AudFolderOpt = None,
+    warehouse: WarehouseOpt = None,
+    runs: Annotated[
+        int | None, typer.Option(help="Stop after this many runs (default: never)")
+    ] = None,
+) -> None:
+    """Run the pipeline whenever files land (the UI's landing sensor, without the UI).
 
-    cleanup_event_logger()
-    plain = get_stdout_config(LineFormat.PlainText, False, EventLevel.INFO, False)
-    get_event_manager().add_logger(plain)
+    Each pass that finds new or changed files runs `segmint run` once; already-loaded files
+    are skipped. Ctrl-C stops (a run it interrupts is recovered by the next, like a crash).
+    """
+    from segmint.preflight import check_run, is_explicit
+
+    s = _settings(landing=landing, warehouse=warehouse, audiences=audiences)
+    for note in check_run(s, explicit_landing=is_explicit(s, "landing", landing)):
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    if not console.is_terminal:
+        plain_dbt_logs()
+    from orchestration.runner import run_pipeline
+    from orchestration.watch import watch_landing
+
+    def one_run(new: list[str]) -> None:
+        console.print(f"{len(new)} new or changed file(s) in {s.landing}: running")
+        summary = run_pipeline(s, selection=select, console=console)
+        summary.print(out)
+        if summary.traceback:
+            console.print(summary.traceback, markup=False, highlight=False)
+
+    console.print(f"watching {s.landing} every {interval:g} s (Ctrl-C stops)")
+    try:
+        watch_landing(s.landing, one_run, interval, max_runs=runs)
+    except KeyboardInterrupt:
+        console.print("stopped")
 
 
 @app.command()

@@ -6,6 +6,7 @@ Output to a file or pipe carries no ANSI codes and is not cut at 80 columns.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -103,3 +104,33 @@ def _progress_callback(progress: Progress) -> Callable[[str, int, int], None]:
         progress.update(tasks[stage], completed=done, total=max(total, 1))
 
     return update
+
+
+def quiet_teardown() -> None:
+    """Runs last at exit: stderr goes to /dev/null once everything has been said.
+
+    DuckDB's Python module (nanobind since duckdb 2.0) prints "nanobind: leaked N
+    instances/types/functions" at interpreter teardown after a pipeline run: objects still
+    referenced when the interpreter finalises, which nanobind's docs call harmless at exit
+    (https://nanobind.readthedocs.io/en/latest/refleaks.html). The library offers no switch
+    to Python, so the command's output ends with its own last line instead of forty of those.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+
+
+def plain_dbt_logs() -> None:
+    """No colour codes from dbt in a pipe: DBT_USE_COLORS for the dbt processes, and dbt's
+    import-time console logger (which dagster-dbt's node selection logs through, coloured
+    whatever the flag) replaced by a plain one."""
+    os.environ.setdefault("DBT_USE_COLORS", "false")
+    os.environ.setdefault("NO_COLOR", "1")
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager_client import cleanup_event_logger, get_event_manager
+    from dbt_common.events.functions import get_stdout_config
+    from dbt_common.events.logger import LineFormat
+
+    cleanup_event_logger()
+    plain = get_stdout_config(LineFormat.PlainText, False, EventLevel.INFO, False)
+    get_event_manager().add_logger(plain)
