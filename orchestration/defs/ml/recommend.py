@@ -66,7 +66,10 @@ def recommendations(
     from ml.recommend import customer_groups, recommend
 
     interactions = read_frame(warehouse.path, "select * from marts.customer_product_interactions")
-    current = read_frame(warehouse.path, "select * from marts.customer_360")
+    # the cold-start groups need three columns of customer_360, not its 60
+    current = read_frame(
+        warehouse.path, "select customer_id, country, acquisition_channel from marts.customer_360"
+    )
     segments = read_optional(warehouse.path, "ml", "customer_segments")
     if not len(interactions):
         context.log.info("recommendations: no order lines, views or carts yet; nothing to score")
