@@ -147,6 +147,17 @@ def _modules_taking(root: Path, fixtures: tuple[str, ...]) -> frozenset[str]:
     return frozenset(found)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The suite's processes (xdist workers too) end without DuckDB's nanobind teardown
+    report, as `segmint` does (segmint.cli_common.quiet_teardown: harmless at exit, ~40
+    lines per process in CI's log)."""
+    import atexit
+
+    from segmint.cli_common import quiet_teardown
+
+    atexit.register(quiet_teardown)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     from xdist.scheduler import LoadScopeScheduling
 
