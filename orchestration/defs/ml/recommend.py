@@ -61,9 +61,9 @@ def recommendations(
     from ml.plots import recommend as recommend_plots
     from ml.recommend import customer_groups, recommend
 
-    interactions = read_frame(warehouse.path, "select * from marts.customer_product_interactions")
-    current = read_frame(warehouse.path, "select * from marts.customer_360")
-    segments = read_optional(warehouse.path, "ml", "customer_segments")
+    interactions = read_frame(warehouse, "select * from marts.customer_product_interactions")
+    current = read_frame(warehouse, "select * from marts.customer_360")
+    segments = read_optional(warehouse, "ml", "customer_segments")
     if not len(interactions):
         context.log.info("recommendations: no order lines, views or carts yet; nothing to score")
     groups = customer_groups(current, segments)
