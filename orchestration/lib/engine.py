@@ -168,13 +168,13 @@ class SparkEngine:
                 staging = folder.with_name(f".{table}.writing")
                 shutil.rmtree(staging, ignore_errors=True)
                 staging.mkdir(parents=True)
+                staged.append((staging, folder))
                 target = str(staging / "data.parquet").replace("'", "''")
                 rows = "new" if earlier is None else "(from earlier union all by name from new)"
                 with duckdb.connect() as con:
                     columns = _spark_columns(con.sql(f"select * from {rows}"))
                     query = f"select {columns} from {rows}"
                     con.execute(f"copy ({query}) to '{target}' (format parquet)")
-                staged.append((staging, folder))
                 counts[name] = len(frame)
         except BaseException:
             for staging, _ in staged:
