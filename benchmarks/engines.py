@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -81,6 +82,9 @@ def prepare(work: Path, customers: int, days: int) -> dict[str, Any]:
     from segmint.ingest import ingest
     from segmint.sample import generate
 
+    # a fresh folder: the Spark steps use an in-memory catalog, and a managed table's folder
+    # left by an earlier run makes Spark refuse to create the table again
+    shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     rows = generate(work / "landing", customers=customers, days=days, seed=20, fmt="parquet")
     ingest(work / "landing", work / "segmint.duckdb")

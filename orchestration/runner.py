@@ -51,7 +51,8 @@ def prepare_environment(settings: Settings) -> Path:
     os.environ["SEGMINT_LANDING"] = str(settings.landing.resolve())
     os.environ["SEGMINT_EXPORTS"] = str(settings.exports.resolve())
     os.environ["SEGMINT_ENGINE"] = settings.engine
-    os.environ["SEGMINT_SPARK_DIR"] = str(settings.spark_path.resolve())
+    if settings.engine == "spark":  # the code location and dbt-spark read it
+        os.environ["SEGMINT_SPARK_DIR"] = str(settings.spark_path.resolve())
     if settings.as_of:
         os.environ["SEGMINT_AS_OF"] = settings.as_of
     settings.warehouse.resolve().parent.mkdir(parents=True, exist_ok=True)

@@ -109,7 +109,7 @@ class WarehouseResource(dg.ConfigurableResource):
         """Environment the dbt subprocess reads (profiles.yml uses SEGMINT_WAREHOUSE)."""
         os.environ["SEGMINT_WAREHOUSE"] = self.path
         os.environ["SEGMINT_ENGINE"] = self.engine
-        if self.spark_dir:
+        if self.on_spark and self.spark_dir:
             os.environ["SEGMINT_SPARK_DIR"] = self.spark_dir
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 
