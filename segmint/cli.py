@@ -424,6 +424,11 @@ def forget(
     from segmint.warehouse import check_database_file
 
     s = _settings(warehouse=warehouse)
+    if s.engine == "spark":
+        raise SegmintError(
+            "engine spark: erasure reaches the DuckDB file only, not yet the Spark lake and "
+            "tables; nothing was erased (docs/engines.md)"
+        )
     check_database_file(s.warehouse)  # a folder is not "locked by a run"
     try:
         report = run_forget(

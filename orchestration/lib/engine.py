@@ -70,16 +70,29 @@ class DuckDBEngine:
 
 
 def _arrow(frame: Any) -> Any:
-    """A Spark DataFrame as a pyarrow Table (pyspark 4: toArrow; 3.5: the same, private)."""
-    to_arrow = getattr(frame, "toArrow", None) or frame._collect_as_arrow
-    batches = to_arrow()
-    if isinstance(batches, list):  # 3.5's _collect_as_arrow returns record batches
-        import pyarrow as pa
+    """A Spark DataFrame as a pyarrow Table (pyspark 4: toArrow; 3.5: the same, private).
 
-        if not batches:
-            return pa.Table.from_pandas(frame.limit(0).toPandas(), preserve_index=False)
-        return pa.Table.from_batches(batches)
-    return batches
+    Spark's TIMESTAMP is an instant (Arrow: timestamp with the session's zone, UTC); as
+    the naive UTC timestamp DuckDB's TIMESTAMP is, so both engines give the same dtype."""
+    import pyarrow as pa
+
+    to_arrow = getattr(frame, "toArrow", None) or frame._collect_as_arrow
+    table = to_arrow()
+    if isinstance(table, list):  # 3.5's _collect_as_arrow returns record batches
+        table = (
+            pa.Table.from_batches(table)
+            if table
+            else pa.Table.from_pandas(frame.limit(0).toPandas(), preserve_index=False)
+        )
+    naive = pa.schema(
+        [
+            f.with_type(pa.timestamp(f.type.unit))
+            if pa.types.is_timestamp(f.type) and f.type.tz
+            else f
+            for f in table.schema
+        ]
+    )
+    return table.cast(naive) if naive != table.schema else table
 
 
 def _spark_columns(relation: duckdb.DuckDBPyRelation) -> str:

@@ -19,7 +19,9 @@ def _settings(tmp_path: Path) -> Settings:
     db = tmp_path / "warehouse" / "segmint.duckdb"
     db.parent.mkdir(parents=True)
     duckdb.connect(str(db)).close()
-    return Settings(warehouse=db, landing=tmp_path / "landing", engine="spark")
+    return Settings(
+        warehouse=db, landing=tmp_path / "landing", engine="spark", spark_dir=tmp_path / "spark"
+    )
 
 
 def _text(s: Settings) -> str:
@@ -34,7 +36,7 @@ def test_status_on_spark_shows_the_published_spark_tables(tmp_path: Path) -> Non
     before = _text(s)
     assert "not yet: run `segmint run`" in before
     assert "published snapshot (analysts)" not in before
-    s.spark_path.mkdir(parents=True)
+    s.spark_path.mkdir(parents=True, exist_ok=True)
     record = {"run_id": "abcdef123456", "engine": "spark", "tables": {"marts.fct_orders": 1234}}
     (s.spark_path / spark.PUBLISHED_FILE).write_text(json.dumps(record))
     after = _text(s)
@@ -47,3 +49,9 @@ def test_sql_on_spark_says_where_the_published_tables_are(tmp_path: Path) -> Non
     (tmp_path / "segmint.yaml").write_text("engine: spark\n")
     proc = segmint("sql", "select 1", cwd=tmp_path)
     assert_one_line_error(proc, 2, "engine spark", "Spark tables", "--working")
+
+
+def test_forget_on_spark_is_refused_before_anything_is_erased(tmp_path: Path) -> None:
+    (tmp_path / "segmint.yaml").write_text("engine: spark\n")
+    proc = segmint("forget", "--customer-id", "c1", cwd=tmp_path)
+    assert_one_line_error(proc, 2, "engine spark", "nothing was erased")
