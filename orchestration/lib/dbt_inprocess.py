@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -85,16 +86,10 @@ def dbt_in_process(
         "--log-path",
         str(target_path),
     ]
-    previous = os.environ.get(DBT_INDIRECT_SELECTION_ENV)
-    if params.indirect_selection:
-        os.environ[DBT_INDIRECT_SELECTION_ENV] = params.indirect_selection
-    try:
+    # dagster-dbt's indirect selection for the selected checks, for this invocation only
+    extra = {DBT_INDIRECT_SELECTION_ENV: params.indirect_selection}
+    with mock.patch.dict(os.environ, extra if params.indirect_selection else {}):
         result = dbtRunner(callbacks=[collect]).invoke(full)
-    finally:
-        if previous is None:
-            os.environ.pop(DBT_INDIRECT_SELECTION_ENV, None)
-        else:
-            os.environ[DBT_INDIRECT_SELECTION_ENV] = previous
     events = []
     for entry in raw:
         message = DbtCoreCliEventMessage(raw_event=entry, event_history_metadata={})
