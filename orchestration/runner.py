@@ -30,13 +30,16 @@ RUNNING_STATUSES = ("STARTING", "STARTED", "CANCELING")
 
 def prepare_environment(settings: Settings) -> Path:
     """Export the settings the code location and dbt read, and return DAGSTER_HOME."""
-    if settings.engine != "duckdb":
-        # ingest, the models and publish read and write the DuckDB file; on Spark only the
-        # dbt project runs so far (docs/engines.md).
-        raise SegmintError(
-            f"engine {settings.engine}: the pipeline runs on duckdb only; build the dbt project "
-            "on Spark with `dbt build --target spark` (docs/engines.md)"
-        )
+    if settings.engine == "spark":
+        from segmint import spark
+
+        reason = spark.java_missing()
+        if reason:
+            raise SegmintError(f"engine spark: {reason}")
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            raise SegmintError("engine spark needs pyspark: pip install 'segmint[spark]'") from None
     home = dagster_home(settings)
     os.environ["DAGSTER_HOME"] = str(home)
     # dbt and dagster live next to this interpreter; subprocesses (dagster dev's code
@@ -47,6 +50,9 @@ def prepare_environment(settings: Settings) -> Path:
     os.environ["SEGMINT_WAREHOUSE"] = str(settings.warehouse.resolve())
     os.environ["SEGMINT_LANDING"] = str(settings.landing.resolve())
     os.environ["SEGMINT_EXPORTS"] = str(settings.exports.resolve())
+    os.environ["SEGMINT_ENGINE"] = settings.engine
+    if settings.engine == "spark":  # the code location and dbt-spark read it
+        os.environ["SEGMINT_SPARK_DIR"] = str(settings.spark_path.resolve())
     if settings.as_of:
         os.environ["SEGMINT_AS_OF"] = settings.as_of
     settings.warehouse.resolve().parent.mkdir(parents=True, exist_ok=True)
@@ -356,4 +362,8 @@ def _fill_summary(instance: dg.DagsterInstance, summary: RunSummary, settings: S
             if not data.passed:
                 summary.failed_checks.append(failed_check_line(data))
     if "publish/snapshot" in summary.materialized:
-        summary.published = str(settings.published_path.resolve())
+        summary.published = (
+            f"the Spark tables of marts, ml, activation ({settings.spark_path.resolve()})"
+            if settings.engine == "spark"
+            else str(settings.published_path.resolve())
+        )

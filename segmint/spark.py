@@ -24,6 +24,10 @@ from segmint.errors import SegmintError
 from segmint.project import DBT_PROJECT_DIR
 
 SPARK_DIR_ENV = "SEGMINT_SPARK_DIR"
+# On Spark the tables of these schemas are what analysts query; the run that last published
+# them and their row counts are in <spark dir>/published.json (`segmint status` reads it).
+PUBLISHED_SCHEMAS = ("marts", "ml", "activation")
+PUBLISHED_FILE = "published.json"
 
 
 class SparkUnavailableError(SegmintError):
@@ -74,7 +78,11 @@ def session(spark_dir: Path) -> Any:
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in session_conf(spark_dir).items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    started = builder.getOrCreate()
+    # dbt-spark's getOrCreate() with the profile's settings warns on every model that the
+    # session exists already (it is meant to); errors still show.
+    started.sparkContext.setLogLevel("ERROR")
+    return started
 
 
 def lake_dir(spark_dir: Path) -> Path:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from rich.table import Table
 
+from segmint import spark
 from segmint.catalog import has_table, list_tables
 from segmint.errors import SegmintError
 from segmint.settings import Settings
@@ -27,11 +30,14 @@ def collect_status(s: Settings) -> list[Table]:
             ).fetchall():
                 ledger.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
         tables.append(ledger)
-        built = Table("schema", "table", "rows", title=f"working warehouse {s.warehouse}")
-        for schema, name in list_tables(con, ("marts", "ml", "activation")):
-            (n,) = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
-            built.add_row(schema, name, f"{n:,}")
-        tables.append(built)
+        if s.engine == "spark":
+            tables.append(_spark_tables(s))
+        else:
+            built = Table("schema", "table", "rows", title=f"working warehouse {s.warehouse}")
+            for schema, name in list_tables(con, ("marts", "ml", "activation")):
+                (n,) = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()
+                built.add_row(schema, name, f"{n:,}")
+            tables.append(built)
         if has_table(con, "activation", "audience_runs"):
             exports = Table("audience", "destination", "status", "sent", "file", title="exports")
             for row in con.execute(
@@ -45,6 +51,44 @@ def collect_status(s: Settings) -> list[Table]:
             ).fetchall():
                 exports.add_row(row[0], row[1], row[2], f"{row[3] or 0:,}", str(row[4]))
             tables.append(exports)
+    tables.append(_spark_next_steps(s) if s.engine == "spark" else _next_steps(s))
+    return tables
+
+
+def _spark_published(s: Settings) -> dict | None:
+    """<spark dir>/published.json: the run that last published the Spark tables."""
+    try:
+        return json.loads((s.spark_path / spark.PUBLISHED_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _spark_tables(s: Settings) -> Table:
+    """The published Spark tables with their row counts as the last publishing run counted
+    them (status starts no Spark session: a run may hold the metastore)."""
+    published = _spark_published(s)
+    run = f" (run {published['run_id'][:8]})" if published else ""
+    built = Table("schema", "table", "rows", title=f"Spark tables in {s.spark_path}{run}")
+    for name, n in sorted((published or {}).get("tables", {}).items()):
+        schema, table = name.split(".", 1)
+        built.add_row(schema, table, f"{n:,}")
+    return built
+
+
+def _spark_next_steps(s: Settings) -> Table:
+    where = Table("what", "where", title="next steps")
+    if _spark_published(s):
+        where.add_row("published (analysts)", "the Spark tables of marts, ml, activation")
+    else:
+        where.add_row("published", "not yet: run `segmint run`")
+    where.add_row("query them", "spark.sql / spark-sql / any client of the metastore")
+    where.add_row("metastore", str((s.spark_path / "metastore_db").resolve()))
+    where.add_row("Dagster UI", "make ui  →  http://127.0.0.1:3000")
+    where.add_row("exports", str(s.exports.resolve()))
+    return where
+
+
+def _next_steps(s: Settings) -> Table:
     pub = s.published_path
     where = Table("what", "where", title="next steps")
     if pub.exists():
@@ -55,5 +99,4 @@ def collect_status(s: Settings) -> list[Table]:
     where.add_row("or any DuckDB client", f"open {pub} read-only")
     where.add_row("Dagster UI", "make ui  →  http://127.0.0.1:3000")
     where.add_row("exports", str(s.exports.resolve()))
-    tables.append(where)
-    return tables
+    return where

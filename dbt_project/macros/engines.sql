@@ -35,37 +35,32 @@
     select assert_true(count(*) = 0, 'tombstone rows in {{ this }}') from {{ this }} where {{ condition }}
 {%- endmacro %}
 
-{#- Seeds on Spark: dbt-spark's loader binds values into the SQL text unescaped, so a value
-    with an apostrophe ("côte d'ivoire") breaks the insert and an empty cell becomes the
-    string 'None'. This writes every value as an escaped string literal (null for an empty
-    cell) cast to the seed's column type; DuckDB loads seeds with COPY and is unaffected. -#}
+{#- Seeds on Spark: dbt-spark's loader binds agate's values into the SQL text unescaped (an
+    apostrophe in "côte d'ivoire" broke the insert, an empty cell became the string 'None'),
+    and agate had already read the text "null" as NULL even in a string column
+    (gender_aliases lists the spelling 'null'; its not_null test failed on Spark). This
+    reads the seed's CSV file with Spark's own CSV reader instead, as DuckDB's COPY does:
+    every cell as text (an empty cell null, "null" the text), cast to the seed's column
+    types. -#}
 {% macro spark__load_csv_rows(model, agate_table) %}
     {%- set column_override = model['config'].get('column_types', {}) -%}
-    {%- set types = [] -%}
-    {%- for col_name in agate_table.column_names -%}
-        {%- do types.append(column_override.get(col_name, adapter.convert_type(agate_table, loop.index0))) -%}
-    {%- endfor -%}
-    {%- set statements = [] -%}
-    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
-        {%- set sql -%}
-            insert into {{ this.render() }} values
-            {% for row in chunk -%}
-                ({%- for value in row -%}
-                    {%- if value is none -%}
-                        cast(null as {{ types[loop.index0] }})
-                    {%- else -%}
-                        cast('{{ (value | string) | replace("\\", "\\\\") | replace("'", "\\'") }}' as {{ types[loop.index0] }})
-                    {%- endif -%}
-                    {{- ',' if not loop.last -}}
-                {%- endfor -%}){{ ',' if not loop.last }}
-            {%- endfor %}
-        {%- endset -%}
-        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
-        {%- if loop.first -%}
-            {%- do statements.append(sql) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(statements[0]) }}
+    {%- set view = this.identifier ~ '__seed_csv' -%}
+    {%- set path = agate_table.original_abspath | replace("\\", "\\\\") | replace("'", "\\'") -%}
+    {%- set read -%}
+        create or replace temporary view `{{ view }}` using csv
+        options (path '{{ path }}', header 'true', multiLine 'true', escape '"', inferSchema 'false')
+    {%- endset -%}
+    {%- do adapter.add_query(read, abridge_sql_log=True) -%}
+    {%- set sql -%}
+        insert into {{ this.render() }}
+        select
+        {%- for col_name in agate_table.column_names %}
+            cast(`{{ col_name }}` as {{ column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) }}){{ ',' if not loop.last }}
+        {%- endfor %}
+        from `{{ view }}`
+    {%- endset -%}
+    {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+    {{ return(sql) }}
 {% endmacro %}
 
 {#- A double rounded to `digits` decimals the way DuckDB does it: round(x * 10^digits) /

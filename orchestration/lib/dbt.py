@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
 from dagster_dbt import DbtProject as DagsterDbtProject
 
+from orchestration.lib.dbt_inprocess import dbt_in_process
 from orchestration.lib.resources import WarehouseResource
 from segmint.as_of import check_as_of_file
 from segmint.privacy import prepare_file
@@ -101,20 +101,9 @@ class SegmintTranslator(DagsterDbtTranslator):
 
 def _row_counts(warehouse: WarehouseResource, keys: list[dg.AssetKey]) -> dict[dg.AssetKey, int]:
     """Count rows after dbt exits (the dbt process holds the writer lock while it runs)."""
-    counts: dict[dg.AssetKey, int] = {}
-    con = duckdb.connect(warehouse.path, read_only=True)
-    try:
-        for key in keys:
-            schema, name = key.path[0], key.path[-1]
-            try:
-                counts[key] = int(
-                    con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
-                )
-            except duckdb.Error:
-                continue
-    finally:
-        con.close()
-    return counts
+    by_table = {(key.path[0], key.path[-1]): key for key in keys}
+    found = warehouse.engine_io().row_counts(by_table)
+    return {by_table[table]: n for table, n in found.items()}
 
 
 def seed_partial_parse(warehouse: WarehouseResource, target: Path) -> Path:
@@ -163,7 +152,12 @@ def run_dbt(
     target = warehouse.dbt_dir / "runs" / context.op.name
     shutil.rmtree(target, ignore_errors=True)
     parse_cache = seed_partial_parse(warehouse, target)
-    invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
+    if warehouse.on_spark:
+        # dbt-spark reads raw.* from the lake: this run's ingest, mirrored and registered
+        warehouse.engine_io().before_dbt()
+        invocation = dbt_in_process(context, dbt, args, target)
+    else:
+        invocation = dbt.cli(args, context=context, raise_on_error=False, target_path=target)
     events = list(invocation.stream())
     keep_partial_parse(target, parse_cache)
     keys = [

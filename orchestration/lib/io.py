@@ -8,7 +8,7 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import duckdb
@@ -41,23 +41,31 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     )
 
 
-def read_frame(path: str, sql: str) -> pd.DataFrame:
-    """Run one query read-only and return a DataFrame (customer- or series-level only)."""
+def read_frame(path: Any, sql: str) -> pd.DataFrame:
+    """Run one query read-only and return a DataFrame (customer- or series-level only).
+
+    `path`: the DuckDB file, or the WarehouseResource (read through its engine: DuckDB or
+    Spark, orchestration.lib.engine)."""
+    if hasattr(path, "engine_io"):
+        return path.engine_io().read_frame(sql)
     with duckdb.connect(path, read_only=True) as con:
         return con.execute(sql).df()
 
 
 def read_optional(
-    path: str, schema: str, table: str, sql: str | None = None
+    path: Any, schema: str, table: str, sql: str | None = None
 ) -> pd.DataFrame | None:
-    """A table (or `sql` over it) from the working warehouse; None when it does not exist yet."""
+    """A table (or `sql` over it) from the working warehouse; None when it does not exist yet
+    (`path`: the DuckDB file or the WarehouseResource, as for read_frame)."""
+    if hasattr(path, "engine_io"):
+        return path.engine_io().read_optional(schema, table, sql)
     with duckdb.connect(path, read_only=True) as con:
         if not table_exists(con, schema, table):
             return None
         return con.execute(sql or f'select * from "{schema}"."{table}"').df()
 
 
-def _jsonable(frame: pd.DataFrame) -> pd.DataFrame:
+def jsonable(frame: pd.DataFrame) -> pd.DataFrame:
     """Dicts and lists become JSON text so every column has a SQL type."""
     out = frame.copy()
     for col in out.columns:
@@ -85,7 +93,7 @@ def write_tables(
             # warehouses from before the model registry have no decision column yet
             con.execute("alter table ml.model_runs add column if not exists decision json")
             for name, frame in {**replace, **(append or {})}.items():
-                df = _jsonable(frame)  # noqa: F841 - referenced by name in SQL
+                df = jsonable(frame)  # noqa: F841 - referenced by name in SQL
                 schema, table = name.split(".")
                 if name in replace:
                     con.execute(f"create or replace table {name} as select * from df")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.lib.engine import DuckDBEngine, Engine, SparkEngine
 from orchestration.lib.prepare import dbt_vars
 from segmint.project import dbt_dir
 from segmint.settings import Settings, identity_vars
@@ -42,6 +43,9 @@ class WarehouseResource(dg.ConfigurableResource):
     identity_merge_types: str = Settings.model_fields["identity_merge_types"].default
     identity_max_persons: int = Settings.model_fields["identity_max_persons"].default
     identity_placeholder_emails: str = Settings.model_fields["identity_placeholder_emails"].default
+    # The engine the dbt project and the models' tables live on (docs/engines.md).
+    engine: str = "duckdb"
+    spark_dir: str | None = None
 
     @classmethod
     def from_settings(cls, s: Settings) -> WarehouseResource:
@@ -60,7 +64,20 @@ class WarehouseResource(dg.ConfigurableResource):
             identity_merge_types=s.identity_merge_types,
             identity_max_persons=s.identity_max_persons,
             identity_placeholder_emails=s.identity_placeholder_emails,
+            engine=s.engine,
+            spark_dir=str(s.spark_path.resolve()),
         )
+
+    def engine_io(self) -> Engine:
+        """Where the models read their inputs and write their outputs, and what each dbt
+        step prepares first: the DuckDB file, or Spark and its lake (orchestration.lib.engine)."""
+        if self.engine == "spark":
+            return SparkEngine(self.path, self.spark_dir or str(self.db.parent / "spark"))
+        return DuckDBEngine(self.path)
+
+    @property
+    def on_spark(self) -> bool:
+        return self.engine == "spark"
 
     @property
     def db(self) -> Path:
@@ -91,6 +108,9 @@ class WarehouseResource(dg.ConfigurableResource):
     def export_env(self) -> None:
         """Environment the dbt subprocess reads (profiles.yml uses SEGMINT_WAREHOUSE)."""
         os.environ["SEGMINT_WAREHOUSE"] = self.path
+        os.environ["SEGMINT_ENGINE"] = self.engine
+        if self.on_spark and self.spark_dir:
+            os.environ["SEGMINT_SPARK_DIR"] = self.spark_dir
         os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 
 

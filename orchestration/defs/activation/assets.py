@@ -98,6 +98,10 @@ def audience_asset(audience, folder: Path) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         con = duckdb.connect(warehouse.path)
         try:
+            if warehouse.on_spark:
+                # the audiences select from customer_targeting, built on Spark: a copy in
+                # the working file, beside the export state the audiences keep there
+                warehouse.engine_io().copy_to_duckdb(con, *TARGETING_KEY.path)
             current = get_audience(name, folder, con)
             results = run_audience(
                 con, current, Path(warehouse.exports), config.mode, warehouse.holdout_salt

@@ -24,7 +24,6 @@ from orchestration.lib.io import (
     figures_metadata,
     read_frame,
     read_optional,
-    write_tables,
 )
 from orchestration.lib.resources import WRITER_POOL, ModelsResource, WarehouseResource
 
@@ -102,7 +101,9 @@ def _write_back(
     """
     from ml.runs import model_runs_frame
 
-    counts = write_tables(warehouse.path, tables, append={"ml.model_runs": model_runs_frame([run])})
+    counts = warehouse.engine_io().write_tables(
+        tables, append={"ml.model_runs": model_runs_frame([run])}
+    )
     plots = figures_metadata(figures, warehouse.artifact_dir(artifacts))
     for i, (table, meta) in enumerate(reported.items()):
         yield dg.MaterializeResult(
@@ -167,8 +168,8 @@ def segmentation(
     from ml.plots import segmentation as segmentation_plots
     from ml.segmentation import PreviousSegmentation, segment
 
-    customers = read_frame(warehouse.path, "select * from marts.customer_360")
-    previous_profiles = read_optional(warehouse.path, "ml", "segment_profiles")
+    customers = read_frame(warehouse, "select * from marts.customer_360")
+    previous_profiles = read_optional(warehouse, "ml", "segment_profiles")
     previous = (
         PreviousSegmentation.from_profiles(previous_profiles)
         if previous_profiles is not None and len(previous_profiles)
@@ -237,7 +238,7 @@ def _best_baseline(baselines: dict) -> tuple[str, Any]:
 def _previous_drift_profile(warehouse: WarehouseResource) -> dict | None:
     """The drift profile the last churn run recorded in ml.model_runs (None on the first)."""
     runs = read_optional(
-        warehouse.path,
+        warehouse,
         "ml",
         "model_runs",
         "select * from ml.model_runs where model = 'churn' order by trained_at desc limit 1",
@@ -309,9 +310,9 @@ def churn(
     from ml.plots import churn as churn_plots
 
     params = config.params(warehouse)
-    history = read_frame(warehouse.path, "select * from marts.customer_360_history")
-    labels = read_frame(warehouse.path, "select * from marts.churn_labels")
-    current = read_frame(warehouse.path, "select * from marts.customer_360")
+    history = read_frame(warehouse, "select * from marts.customer_360_history")
+    labels = read_frame(warehouse, "select * from marts.churn_labels")
+    current = read_frame(warehouse, "select * from marts.customer_360")
     previous_drift = _previous_drift_profile(warehouse)
     registry = model_registry(context, warehouse, models, config.retrain)
     result = train_and_score_churn(
@@ -424,8 +425,8 @@ def demand_forecasting(
     from ml.forecast import run_forecasting
     from ml.plots import forecast as forecast_plots
 
-    demand = read_frame(warehouse.path, "select * from marts.daily_demand")
-    order_counts = read_frame(warehouse.path, "select * from marts.daily_orders")
+    demand = read_frame(warehouse, "select * from marts.daily_demand")
+    order_counts = read_frame(warehouse, "select * from marts.daily_orders")
     params = config.params(models, warehouse.seed)
     as_of = date.fromisoformat(warehouse.as_of) if warehouse.as_of else None
 
@@ -443,6 +444,8 @@ def demand_forecasting(
         order_counts=order_counts,
         registry=registry,
         log=context.log.info,
+        # on Spark the Prophet fits fan out with applyInPandas (ml.forecast.spark_pool)
+        spark=warehouse.engine_io().session if warehouse.on_spark else None,
     )
     fallbacks = result.flags[result.flags["method"] != "prophet"]
     yield from _write_back(

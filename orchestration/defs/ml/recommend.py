@@ -65,12 +65,12 @@ def recommendations(
     from ml.plots import recommend as recommend_plots
     from ml.recommend import customer_groups, recommend
 
-    interactions = read_frame(warehouse.path, "select * from marts.customer_product_interactions")
+    interactions = read_frame(warehouse, "select * from marts.customer_product_interactions")
     # the cold-start groups need three columns of customer_360, not its 60
     current = read_frame(
-        warehouse.path, "select customer_id, country, acquisition_channel from marts.customer_360"
+        warehouse, "select customer_id, country, acquisition_channel from marts.customer_360"
     )
-    segments = read_optional(warehouse.path, "ml", "customer_segments")
+    segments = read_optional(warehouse, "ml", "customer_segments")
     if not len(interactions):
         context.log.info("recommendations: no order lines, views or carts yet; nothing to score")
     groups = customer_groups(current, segments)

@@ -83,10 +83,10 @@ def uplift_scores(
     from ml.plots import uplift as uplift_plots
     from ml.uplift import NotEnoughOutcomes, run_uplift
 
-    training = read_frame(warehouse.path, "select * from marts.uplift_training")
+    training = read_frame(warehouse, "select * from marts.uplift_training")
     params = config.params(models, warehouse.seed)
     try:
-        result = run_uplift(training, read_frame(warehouse.path, CURRENT_SQL), params, now=_now())
+        result = run_uplift(training, read_frame(warehouse, CURRENT_SQL), params, now=_now())
     except NotEnoughOutcomes as exc:
         context.log.warning(f"uplift: {exc}; nothing written")
         yield dg.MaterializeResult(

@@ -72,7 +72,7 @@ def customer_value(
     from ml.plots import value as value_plots
     from ml.value.run import run_customer_value
 
-    inputs = read_frame(warehouse.path, "select * from marts.customer_value_inputs")
+    inputs = read_frame(warehouse, "select * from marts.customer_value_inputs")
     params = config.params(models, warehouse.seed)
     context.log.info(f"customer value: {len(inputs)} input rows, compile cache {cache}")
     registry = model_registry(context, warehouse, models, config.retrain)

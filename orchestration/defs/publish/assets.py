@@ -7,6 +7,7 @@ import dagster as dg
 
 from orchestration.lib.resources import WRITER_POOL, WarehouseResource
 from segmint.fs import write_json_atomic
+from segmint.spark import PUBLISHED_FILE, PUBLISHED_SCHEMAS
 from segmint.warehouse import publish as publish_snapshot
 
 
@@ -42,6 +43,8 @@ def publish_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
                 description="blocking checks failed; the previous snapshot stays published",
                 metadata={"failed_checks": dg.MetadataValue.json(failed)},
             )
+        if warehouse.on_spark:
+            return _publish_on_spark(context, warehouse)
         counts = publish_snapshot(warehouse.db, Path(warehouse.published), run_id=context.run_id)
         manifest = Path(warehouse.published).with_suffix(".manifest.json")
         write_json_atomic(manifest, {"run_id": context.run_id, "tables": counts})
@@ -55,3 +58,32 @@ def publish_asset(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         )
 
     return publish
+
+
+def _publish_on_spark(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """On Spark the marts, ml and activation tables are the published tables (each replaced
+    in one step by its build): no snapshot file; <spark dir>/published.json records the run
+    and the tables' row counts for `segmint status`."""
+    engine = warehouse.engine_io()
+    session = engine.session
+    tables = [
+        (schema, t.name)
+        for schema in PUBLISHED_SCHEMAS
+        if session.catalog.databaseExists(schema)
+        for t in session.catalog.listTables(schema)
+        if not t.isTemporary and not t.name.endswith("__previous")
+    ]
+    counts = {f"{s}.{t}": n for (s, t), n in sorted(engine.row_counts(tables).items())}
+    path = engine.spark_dir / PUBLISHED_FILE
+    write_json_atomic(path, {"run_id": context.run_id, "engine": "spark", "tables": counts})
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "engine": dg.MetadataValue.text("spark"),
+            "tables": dg.MetadataValue.int(len(counts)),
+            "dagster/row_count": dg.MetadataValue.int(sum(counts.values())),
+            "row_counts": dg.MetadataValue.json(counts),
+        }
+    )

@@ -93,7 +93,7 @@ order_features as (
         case
             when order_aggregates.frequency > 1
                 then {{ dbt.datediff('order_aggregates.first_order_at', 'order_aggregates.last_order_at', 'second') }}
-                    / 86400.0 / (order_aggregates.frequency - 1)
+                    / cast(86400 as {{ type_double() }}) / (order_aggregates.frequency - 1)
         end as mean_interpurchase_days,
         {{ safe_divide('order_aggregates.cancelled_orders', 'order_aggregates.orders_total') }} as cancel_rate,
         {{ safe_divide('order_aggregates.returned_orders', 'order_aggregates.orders_total') }} as return_rate,
