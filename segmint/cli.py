@@ -32,6 +32,7 @@ from segmint.cli_common import (
     plain_dbt_logs,
     progress_bar,
     quiet_teardown,
+    refuse_on_spark,
     user_errors,
 )
 from segmint.errors import EXIT_NOT_FOUND, SegmintError
@@ -366,12 +367,8 @@ def sql(
     if fmt not in q.FORMATS:
         raise SegmintError(f"unknown format {fmt!r}: use table, csv or json")
     s = _settings(warehouse=warehouse)
-    if s.engine == "spark" and not working:
-        raise SegmintError(
-            "engine spark: the published tables are Spark tables (marts, ml, activation); "
-            "query them with spark.sql or spark-sql (docs/engines.md); --working queries the "
-            "DuckDB file (raw, quarantine, ledger, export state)"
-        )
+    if not working:
+        refuse_on_spark(s, "sql")
     path = s.warehouse if working else s.published_path
     if not path.exists():
         raise SegmintError(f"no warehouse at {path}: run `segmint run` first")
@@ -458,11 +455,7 @@ def forget(
     from segmint.warehouse import check_database_file
 
     s = _settings(warehouse=warehouse)
-    if s.engine == "spark":
-        raise SegmintError(
-            "engine spark: erasure reaches the DuckDB file only, not yet the Spark lake and "
-            "tables; nothing was erased (docs/engines.md)"
-        )
+    refuse_on_spark(s, "forget")
     check_database_file(s.warehouse)  # a folder is not "locked by a run"
     try:
         report = run_forget(

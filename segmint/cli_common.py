@@ -134,3 +134,19 @@ def plain_dbt_logs() -> None:
     cleanup_event_logger()
     plain = get_stdout_config(LineFormat.PlainText, False, EventLevel.INFO, False)
     get_event_manager().add_logger(plain)
+
+
+# What the DuckDB-only commands say when the settings' engine is Spark (docs/engines.md).
+SPARK_REFUSALS = {
+    "sql": "engine spark: the published tables are Spark tables (marts, ml, activation); "
+    "query them with spark.sql or spark-sql (docs/engines.md); --working queries the "
+    "DuckDB file (raw, quarantine, ledger, export state)",
+    "forget": "engine spark: erasure reaches the DuckDB file only, not yet the Spark lake and "
+    "tables; nothing was erased (docs/engines.md)",
+}
+
+
+def refuse_on_spark(settings: Settings, command: str) -> None:
+    """A one-line error for a command that works on the DuckDB engine only."""
+    if settings.engine == "spark":
+        raise SegmintError(SPARK_REFUSALS[command])
