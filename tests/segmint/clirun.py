@@ -21,7 +21,9 @@ ORDERS = [
 EARLIEST, LATEST = "2026-01-05", "2026-02-10"
 
 
+# paths, and the engine an in-process run of another test exported (orchestration.runner)
 PATH_VARS = ("WAREHOUSE", "PUBLISHED", "LANDING", "EXPORTS", "AUDIENCES", "ARTIFACTS", "AS_OF")
+PATH_VARS += ("ENGINE", "SPARK_DIR")
 
 
 def env(**extra: str) -> dict[str, str]:
