@@ -33,6 +33,16 @@ def _select_list(columns: dict[str, str]) -> str:
     return ", ".join(exprs)
 
 
+def swap_folder(staging: Path, folder: Path) -> None:
+    """Put `staging` in place of `folder` (renames: a reader sees the old or the new one)."""
+    old = folder.with_name(f".{folder.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    staging.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def export_raw(warehouse: Path, lake: Path, schemas: tuple[str, ...] = LAKE_SCHEMAS) -> list[str]:
     """Write every table of `schemas` (and those of LAKE_TABLES that exist) in the warehouse to
     <lake>/<schema>/<table>/data.parquet; returns the tables written as schema.table."""
@@ -54,12 +64,7 @@ def export_raw(warehouse: Path, lake: Path, schemas: tuple[str, ...] = LAKE_SCHE
                 f'copy (select {_select_list(columns)} from "{schema}"."{table}")'
                 f" to '{target}' (format parquet)"
             )
-            old = folder.with_name(f".{table}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            if folder.exists():
-                folder.rename(old)
-            staging.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
+            swap_folder(staging, folder)
             written.append(f"{schema}.{table}")
     finally:
         con.close()

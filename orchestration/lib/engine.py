@@ -111,16 +111,6 @@ def _spark_columns(relation: duckdb.DuckDBPyRelation) -> str:
     return ", ".join(exprs)
 
 
-def _swap(staging: Path, folder: Path) -> None:
-    """Put `staging` in place of `folder` (renames: a reader sees the old or the new one)."""
-    old = folder.with_name(f".{folder.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        folder.rename(old)
-    staging.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 class SparkEngine:
     """Spark tables (dbt-built, under <spark dir>/tables) and the Parquet lake (raw, ml)."""
 
@@ -194,7 +184,7 @@ class SparkEngine:
                 shutil.rmtree(staging, ignore_errors=True)
             raise
         for staging, folder in staged:
-            _swap(staging, folder)
+            lake.swap_folder(staging, folder)
             self._register_table(folder)
         return counts
 
