@@ -118,5 +118,11 @@ def copy_root(run: Run, dest: Path) -> Run:
 @pytest.fixture(scope="session")
 def baseline(tmp_path_factory, sample_landing) -> Run:
     """One full `segmint run` on the sample data (treat as read-only; copy to mutate)."""
+    from tests.fingerprint import fingerprint
+
     root = new_root(tmp_path_factory.mktemp("reliability") / "baseline", sample_landing)
-    return pipeline(root)
+    run = pipeline(root)
+    # as the run left it: a test that (wrongly) mutates the fixture cannot change what the
+    # fresh-run check compares (tests/reliability/test_fresh_run.py)
+    run.extra["fingerprint"] = fingerprint(run.warehouse)
+    return run
