@@ -18,7 +18,7 @@ GLOBAL_WORDS = "popular across the shop lately"
 
 
 def buy_again(snap: Snapshot, params: RecommendParams) -> pd.DataFrame:
-    """Products the customer bought (never returned), still on sale, scored by the chance
+    """Products the customer bought (and did not return since), still on sale, scored by the chance
     of a purchase within the horizon: 1 - exp(-horizon x rate), rate = (orders - 1 + the
     product's repeat rate) / max(days since the first purchase, interval), fading once
     several intervals have passed without one. The interval is the customer's own, else the
@@ -26,7 +26,7 @@ def buy_again(snap: Snapshot, params: RecommendParams) -> pd.DataFrame:
     candidates."""
     rows = snap.rows
     prods = snap.products
-    mine = rows[(rows["purchase_orders"] > 0) & (rows["returned_orders"] == 0)]
+    mine = rows[(rows["purchase_orders"] > 0) & ~returned_since(rows)]
     mine = mine[snap.on_sale[mine["prod_ix"].to_numpy()]]
     own = mine["repurchase_interval_days"].to_numpy(dtype=float)
     shop = prods["interval"].to_numpy(dtype=float)[mine["prod_ix"].to_numpy()]
@@ -56,7 +56,18 @@ def buy_again(snap: Snapshot, params: RecommendParams) -> pd.DataFrame:
         "bought " + ago + " days ago; customers rebuy it every ~" + days + " days",
     )
     out = out[out["score"] > 0].sort_values(["cust_ix", "score"], ascending=[True, False])
-    return out.groupby("cust_ix", sort=False).head(params.k).reset_index(drop=True)
+    out = out.groupby("cust_ix", sort=False).head(params.buy_again_candidates)
+    return out.reset_index(drop=True)
+
+
+def returned_since(rows: pd.DataFrame) -> np.ndarray:
+    """The customer returned the product and has not bought it since: a return after the
+    last purchase. A product returned once and bought again later (a wrong size exchanged,
+    a damaged pack replaced) is still a staple."""
+    returned = rows["returned_orders"].to_numpy() > 0
+    last_buy = pd.to_datetime(rows["last_purchase_date"])
+    last_return = pd.to_datetime(rows["last_return_date"])
+    return returned & ~(last_buy > last_return).to_numpy()
 
 
 def group_popularity(

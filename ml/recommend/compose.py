@@ -3,6 +3,7 @@ history, popular for cold start (and to fill a short list), with a reason in wor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 
 from ml.recommend import candidates, collaborative
 from ml.recommend.data import GROUP_COLUMNS, Snapshot
-from ml.recommend.params import RecommendParams
+from ml.recommend.params import KINDS, RecommendParams
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,12 @@ def score_all(
     groups: pd.DataFrame,
     params: RecommendParams,
     items: collaborative.ItemFactors | None = None,
+    calibrate: Callable[[pd.DataFrame], np.ndarray] | None = None,
 ) -> Scored:
     """Rank suggestions for every customer in `groups` or in the snapshot, with stored ALS
-    item vectors (`items`) or a fresh fit."""
+    item vectors (`items`) or a fresh fit. `calibrate` maps the candidates (customer_id,
+    product_id, kind, score) to their chance of being bought (ml.recommend.calibration),
+    which then ranks every kind on one scale; without it the kinds keep a fixed order."""
     ids = pd.Index(np.union1d(groups["customer_id"].astype(str), snap.customers.astype(str)))
     orders = pd.Series(snap.orders, index=snap.customers).reindex(ids, fill_value=0)
     warm = ids[(orders > params.cold_start_orders).to_numpy()]
@@ -47,7 +51,12 @@ def score_all(
     pop = candidates.popular(snap, groups, ids, params)
     pop["reason"] = _popular_reasons(pop, groups)
     pop["kind"] = "popular"
-    final = _merge(blend.drop(columns="cust_ix"), pop.drop(columns="driver"), params)
+    both = pd.concat([blend.drop(columns="cust_ix"), pop.drop(columns="driver")], ignore_index=True)
+    both["product_id"] = snap.products["product_id"].to_numpy()[both["prod_ix"].to_numpy()]
+    if calibrate is not None:
+        both["model_score"] = both["score"]
+        both["score"] = calibrate(both)
+    final = _merge(both, params, calibrated=calibrate is not None)
     # the reasons of the discover suggestions that made a list (the nearest bought product
     # of each is the costly part: not for the candidates the lists left out)
     picked = final.index[final["kind"].to_numpy() == "discover"]
@@ -55,7 +64,6 @@ def score_all(
         cust_ix=snap.customers.get_indexer(final.loc[picked, "customer_id"])
     )
     final.loc[picked, "reason"] = _discover_reasons(col, snap, chosen)
-    final["product_id"] = snap.products["product_id"].to_numpy()[final["prod_ix"].to_numpy()]
     discover_only = pd.concat(
         [
             disc.assign(customer_id=np.asarray(snap.customers)[disc["cust_ix"].to_numpy()]),
@@ -85,22 +93,29 @@ def novelty(snap: Snapshot) -> np.ndarray:
     return np.where(recent > 0, fresh / np.maximum(recent, 1.0), shop)
 
 
-def _ranked(frame: pd.DataFrame, k: int, tier: pd.Series | None = None) -> pd.DataFrame:
-    """Best first per customer (tier, then score, then product), at most k, rank 1..k."""
+def _ranked(
+    frame: pd.DataFrame, k: int, tier: pd.Series | None = None, model_score: bool = False
+) -> pd.DataFrame:
+    """Best first per customer (tier, then score, then product), at most k, rank 1..k.
+    With `model_score`, equal scores (an isotonic curve's flat steps) go by kind (buy-again,
+    discover, popular) and then by the kind's own model_score."""
     frame = frame.assign(_tier=0 if tier is None else tier)
-    frame = frame.sort_values(
-        ["customer_id", "_tier", "score", "prod_ix"], ascending=[True, True, False, True]
-    )
+    keys, ascending = ["customer_id", "_tier", "score"], [True, True, False]
+    if model_score:
+        frame["_kind"] = frame["kind"].map({kind: i for i, kind in enumerate(KINDS)})
+        keys, ascending = [*keys, "_kind", "model_score"], [*ascending, True, False]
+    frame = frame.sort_values([*keys, "prod_ix"], ascending=[*ascending, True])
     frame = frame.drop_duplicates(["customer_id", "prod_ix"]).groupby("customer_id").head(k)
-    frame = frame.drop(columns="_tier").reset_index(drop=True)
+    frame = frame.drop(columns=["_tier", "_kind"], errors="ignore").reset_index(drop=True)
     frame["rank"] = frame.groupby("customer_id").cumcount() + 1
     return frame
 
 
-def _merge(blend: pd.DataFrame, pop: pd.DataFrame, params: RecommendParams) -> pd.DataFrame:
-    """Buy-again first (the strongest signal) but leaving `discover_slots` to discover, then
-    discover, then the remaining buy-again, then popular to fill up to k (each by score)."""
-    both = pd.concat([blend, pop], ignore_index=True)
+def _merge(both: pd.DataFrame, params: RecommendParams, calibrated: bool) -> pd.DataFrame:
+    """Calibrated (`score` the chance of a purchase, `model_score` the kind's own score):
+    every kind by that chance. Else buy-again first (the strongest signal in most shops),
+    then discover, then popular to fill up to k. Either way `discover_slots` places are kept
+    for discover when a customer has more buy-again candidates."""
     kind = both["kind"].to_numpy()
     again_rank = (
         both[kind == "buy_again"]
@@ -108,11 +123,14 @@ def _merge(blend: pd.DataFrame, pop: pd.DataFrame, params: RecommendParams) -> p
         .groupby("customer_id")
         .cumcount()
     )
-    tier = np.select([kind == "discover", kind == "popular"], [1, 3], 0).astype(float)
-    tier = pd.Series(tier, index=both.index)
+    if calibrated:
+        tier = pd.Series(0.0, index=both.index)
+    else:
+        tier = np.select([kind == "discover", kind == "popular"], [1, 3], 0).astype(float)
+        tier = pd.Series(tier, index=both.index)
     late = again_rank.index[again_rank.to_numpy() >= params.k - params.discover_slots]
-    tier.loc[late] = 2
-    return _ranked(both, params.k, tier)
+    tier.loc[late] = 2 if not calibrated else 1
+    return _ranked(both, params.k, tier, model_score=calibrated)
 
 
 def _discover_reasons(

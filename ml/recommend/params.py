@@ -39,8 +39,13 @@ class RecommendParams:
     # a discover score = blend (0..1) x the customer's share of new products among their
     # recent purchases (compose.novelty) x this
     discover_scale: float = 1.0
-    # slots of a list kept for discover when a customer has more buy-again candidates
-    discover_slots: int = 2
+    # places of a list kept for discover even when the customer's buy-again candidates are
+    # likelier to be bought (novelty a marketer wants to show); 0: the calibrated chances
+    # of each kind decide (ml.recommend.calibration)
+    discover_slots: int = 0
+    # buy-again candidates kept per customer (best due first): deeper than k, because the
+    # calibration may rank a customer's 12th staple above their best discover or popular one
+    buy_again_candidates: int = 30
     # cold start: weight of the popularity among the customer's segment, country, channel
     group_weights: tuple[float, float, float, float] = (0.4, 0.3, 0.2, 0.1)  # + global
     seed: int = 42

@@ -8,11 +8,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ml import registry as registry_
 from ml import runs
+from ml.recommend import calibration as calibration_
 from ml.recommend import evaluation as ev
 from ml.recommend.collaborative import ItemFactors, fit_items
 from ml.recommend.compose import Scored, score_all
@@ -22,8 +24,11 @@ from ml.runs import ModelRun
 
 CODE_MODULES = tuple(
     f"ml.recommend.{m}"
-    for m in ("params", "data", "collaborative", "candidates", "compose", "evaluation", "run")
-)
+    for m in (
+        "params", "data", "collaborative", "candidates", "calibration", "compose", "evaluation",
+        "run",
+    )
+)  # fmt: skip
 METHODS = ("blend", "popularity", "buy_again_counts")
 
 
@@ -41,13 +46,15 @@ class RecommendResult:
 class RecsFit:
     """What a recommendation champion stores (no customer rows): the ALS item vectors fitted
     at the as-of date (they score any later day's customers) and at the evaluation split
-    (they score a challenger's window in the gate), and the evaluation it was chosen on."""
+    (they score a challenger's window in the gate), the kinds' calibration learned on the
+    split (None: the mart had no split) and the evaluation it was chosen on."""
 
     params: dict[str, Any]
     items: ItemFactors
     eval_items: ItemFactors | None
     evaluation: pd.DataFrame
     window: dict[str, Any]
+    calibration: calibration_.Calibration | None = None
 
 
 @dataclass
@@ -88,7 +95,7 @@ def recommend(
         family = _family(interactions, groups, snap, split, params)
         selection = registry_.choose(family, registry, log)
         chosen: RecsFit = selection.payload
-        scored = score_all(snap, groups, params, chosen.items)
+        scored = score_all(snap, groups, params, chosen.items, chosen.calibration)
     window = {
         **chosen.window,
         "scored_as_of": as_of.date().isoformat(),
@@ -127,10 +134,12 @@ def _family(
     def fit() -> registry_.Fitted:
         window_split = _split(interactions, split, snap.cutoff, params)
         eval_items = fit_items(window_split.snap, params) if window_split else None
-        evaluation = _evaluate(window_split, groups, params, eval_items)
+        evaluation, calibration = _evaluate(window_split, groups, params, eval_items)
         window = {"as_of": snap.cutoff.date().isoformat(), "eval_cutoff": split.date().isoformat()}
         version = runs.model_version(MODEL_NAME, run_params, window, code)
-        payload = RecsFit(run_params, fit_items(snap, params), eval_items, evaluation, window)
+        payload = RecsFit(
+            run_params, fit_items(snap, params), eval_items, evaluation, window, calibration
+        )
         metric = _method_metrics(evaluation, "blend", params.k).get(f"precision_at_{params.k}")
         meta = {"as_of": snap.cutoff, "window": window, "params": run_params}
         return registry_.Fitted(payload, version, metric, meta, window_split)
@@ -139,7 +148,7 @@ def _family(
         if champion.eval_items is None or challenger.context is None:
             return None
         own = RecommendParams(**champion.params)  # the champion as it was chosen
-        table = _evaluate(challenger.context, groups, own, champion.eval_items)
+        table, _ = _evaluate(challenger.context, groups, own, champion.eval_items)
         return _method_metrics(table, "blend", params.k).get(f"precision_at_{params.k}")
 
     def compatible(champion: RecsFit) -> str | None:
@@ -168,12 +177,20 @@ def _evaluate(
     groups: pd.DataFrame,
     params: RecommendParams,
     items: ItemFactors | None,
-) -> pd.DataFrame:
-    """Score at the split with `items`, compare with the baselines on the window's purchases."""
+) -> tuple[pd.DataFrame, calibration_.Calibration | None]:
+    """Score at the split with `items` (kinds calibrated across customer halves), compare
+    with the baselines on the window's purchases; and the calibration of the whole split,
+    which ranks the lists of the as-of date."""
     if window is None or items is None:
-        return pd.DataFrame({"method": list(METHODS)})
+        return pd.DataFrame({"method": list(METHODS)}), None
     snap, truth, new, who = window.snap, window.truth, window.new, window.who
-    scored: Scored = score_all(snap, groups, params, items)
+    candidates: list[pd.DataFrame] = []
+
+    def calibrate(frame: pd.DataFrame) -> np.ndarray:
+        candidates.append(frame[["customer_id", "product_id", "kind", "score"]].copy())
+        return calibration_.cross_fitted(frame, truth)
+
+    scored: Scored = score_all(snap, groups, params, items, calibrate)
     k = params.k
     lists = {
         "blend": (scored.final, scored.discover),
@@ -194,7 +211,7 @@ def _evaluate(
         )
         row["customers"] = len(who)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), calibration_.fit(candidates[0], truth)
 
 
 def _method_metrics(evaluation: pd.DataFrame, method: str, k: int) -> dict[str, Any]:

@@ -38,8 +38,9 @@ def interactions(
         out = out.merge(
             recent.groupby(keys).size().rename("purchase_orders_90d").reset_index(), how="left"
         )
-        returned = upto[upto["status"] == "returned"].groupby(keys).size()
-        out = out.merge(returned.rename("returned_orders").reset_index(), how="left")
+        returned = upto[upto["status"] == "returned"].groupby(keys)["order_date"]
+        returned = returned.agg(returned_orders="size", last_return_date="max")
+        out = out.merge(returned.reset_index(), how="left")
         orders = done.groupby("customer_id")["order_id"].nunique().rename("customer_orders")
         out = out.merge(orders.reset_index(), how="left")
         for col in ("purchase_orders", "purchase_orders_90d", "returned_orders", "customer_orders"):

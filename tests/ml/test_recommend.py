@@ -29,6 +29,7 @@ GROUPS = pd.DataFrame(
     [
         ("MILKY", "Regulars", "DE", "organic"),
         ("RETURNER", "Regulars", "DE", "organic"),
+        ("EXCHANGER", "Regulars", "DE", "organic"),
         *[(f"G{i}", "Gardeners", "FR", "email") for i in range(4)],
         *[(f"R{i}", "Regulars", "DE", "organic") for i in range(8)],
         ("NEW_GARDENER", "Gardeners", "FR", "email"),
@@ -43,10 +44,13 @@ def _baskets() -> list[tuple]:
     last = AS_OF - timedelta(days=3)
     out = weekly("MILKY", "MILK", 20, last)
     out += [("MILKY", last - timedelta(days=14 * w + 1), ["BREAD"], "completed") for w in range(8)]
-    # bought every week, but returned once: never suggested again
+    # bought every week, then returned the last pack: never suggested again
     out += weekly("RETURNER", "SOAP", 10, last)
     out += [("ONCE", last - timedelta(days=4), ["MILK"], "completed")]  # a single order
-    out += [("RETURNER", last - timedelta(days=1), ["SOAP"], "returned")]
+    out += [("RETURNER", last + timedelta(days=1), ["SOAP"], "returned")]
+    # returned a pack five weeks ago and has bought it every week since: still a staple
+    out += weekly("EXCHANGER", "SOAP", 10, last)
+    out += [("EXCHANGER", last - timedelta(days=36), ["SOAP"], "returned")]
     # a tea everyone bought until it was discontinued 120 days ago
     old = AS_OF - timedelta(days=120)
     out += [
@@ -94,6 +98,12 @@ def test_a_returned_product_is_never_bought_again(result):
     mine = _list(result, "RETURNER")
     assert len(mine) == 10
     assert "SOAP" not in set(mine["product_id"])
+
+
+def test_a_product_bought_again_after_its_return_is_still_bought_again(result):
+    mine = _list(result, "EXCHANGER")
+    top = mine.iloc[0]
+    assert (top["product_id"], top["kind"]) == ("SOAP", "buy_again")
 
 
 def test_a_segment_only_product_goes_to_the_segments_new_members(result):

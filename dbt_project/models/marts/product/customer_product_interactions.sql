@@ -64,7 +64,8 @@ purchases as (
         coalesce(sum(case when lines.status = 'completed' then lines.quantity end), 0) as units,
         min(case when lines.status = 'completed' then lines.order_date end) as first_purchase_date,
         max(case when lines.status = 'completed' then lines.order_date end) as last_purchase_date,
-        count(distinct case when lines.status = 'returned' then lines.order_id end) as returned_orders
+        count(distinct case when lines.status = 'returned' then lines.order_id end) as returned_orders,
+        max(case when lines.status = 'returned' then lines.order_date end) as last_return_date
     from lines
     inner join cutoffs on lines.order_date <= cutoffs.cutoff_date
     group by cutoffs.cutoff_date, lines.customer_id, lines.product_id
@@ -118,6 +119,7 @@ combined as (
         purchases.purchase_days,
         purchases.first_purchase_date,
         purchases.last_purchase_date,
+        purchases.last_return_date,
         coalesce(browsing.product_views, 0) as product_views,
         coalesce(browsing.cart_adds, 0) as cart_adds
     from purchases
@@ -148,6 +150,7 @@ select
     cast(combined.returned_orders as {{ dbt.type_bigint() }}) as returned_orders,
     combined.first_purchase_date,
     combined.last_purchase_date,
+    combined.last_return_date,
     {{ dbt.datediff('combined.last_purchase_date', 'combined.cutoff_date', 'day') }} as days_since_last_purchase,
     cast(case
         when combined.purchase_days >= 2
