@@ -82,10 +82,11 @@ def read_frames(warehouse: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def kept_counts_precision(interactions: pd.DataFrame, k: int = 10) -> float:
     """Precision@k of the own-counts baseline held to the blend's rules (no product the
-    customer returned, none off sale): how much of the gap to the plain baseline is those
+    customer returned after its last purchase, none off sale): how much of the gap to the plain baseline is those
     rules, which the plain baseline does not follow."""
     from ml.recommend import RecommendParams
     from ml.recommend import evaluation as ev
+    from ml.recommend.candidates import returned_since
     from ml.recommend.data import cutoffs, purchased_in_window, snapshot
 
     days = cutoffs(interactions)
@@ -93,7 +94,7 @@ def kept_counts_precision(interactions: pd.DataFrame, k: int = 10) -> float:
     truth = purchased_in_window(interactions, days[-2], days[-1])
     who = pd.Index(truth["customer_id"].unique())
     rows = snap.rows
-    kept = (rows["returned_orders"] == 0) & snap.on_sale[rows["prod_ix"].to_numpy()]
+    kept = ~returned_since(rows) & snap.on_sale[rows["prod_ix"].to_numpy()]
     held = type(snap)(
         snap.cutoff, rows[kept], snap.customers, snap.products, snap.matrix, snap.orders
     )
