@@ -76,6 +76,9 @@ def run_uplift(
     """
     params = params or UpliftParams()
     check_outcomes(training, params)
+    # the learners' validation splits and the policies' tie-breaks are by row position: a
+    # fixed order makes the run depend on the seed alone, not on how the table was read
+    training = training.sort_values(["run_id", "customer_id"], kind="stable", ignore_index=True)
     with threadpool_limits(limits=params.threads):
         return _run(training, current, params, now)
 

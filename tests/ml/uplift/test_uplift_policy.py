@@ -70,6 +70,15 @@ def test_top_share_by_uplift_beats_top_share_by_unrelated_churn_risk() -> None:
     )
 
 
+def test_the_run_depends_on_the_seed_not_on_the_row_order() -> None:
+    training = churn_campaign(n=1500)
+    shuffled = training.sample(frac=1, random_state=7).reset_index(drop=True)
+    first, second = (
+        run_uplift(t, training.head(10), PARAMS).run.metrics for t in (training, shuffled)
+    )
+    assert first == second
+
+
 def test_churn_probability_at_send_time_is_used_when_the_frame_has_it() -> None:
     frame = pd.DataFrame({"recency_days": [1.0, 500.0, 2.0], "churn_probability": [0.9, 0.1, 0.5]})
     score, described = churn_risk(frame)
