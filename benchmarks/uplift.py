@@ -3,8 +3,10 @@
 generate (with the export history of past campaigns) -> ingest -> the history recorded in
 activation.* -> dbt (marts.uplift_training, marts.discount_sensitivity, marts.customer_360)
 -> ml.uplift.run_uplift. Reports the held-out Qini coefficient and AUUC (purchase and
-revenue) next to random targeting, per-audience Qini, timings and peak memory, and writes
-benchmarks/results/uplift.json. Nothing is asserted: the figures are reported.
+revenue) next to random targeting, per-audience Qini, the offline policy comparison (realised
+uplift of the top 30% of each run by uplift / by churn risk / everyone, ml.uplift.policy),
+timings and peak memory, and writes benchmarks/results/uplift.json. Nothing is asserted:
+the figures are reported.
 
     .venv/bin/python benchmarks/uplift.py --customers 20000
 """
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ml.uplift import UpliftParams, qini_coefficient, run_uplift  # noqa: E402
+from ml.uplift.policy import POLICIES, policy_table  # noqa: E402
 from ml.uplift.qini import random_auuc  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "uplift.json"
@@ -119,6 +122,14 @@ def main() -> None:
         "metrics_by_learner": learners,
         "random_targeting": dict(result.run.baseline_metrics),
         "per_audience": per_audience,
+        "policies": {  # of the default learner (x)
+            name: {
+                k: result.run.metrics[f"policy_{name}_{k}"]
+                for k in ("n", "uplift", "ci_low", "ci_high", "per_1000")
+            }
+            for name in POLICIES
+        },
+        "policy_churn_risk_by": result.run.metrics["policy_churn_risk_by"],
         "scores": len(result.scores),
         "times": {k: round(v, 1) for k, v in times.items()},
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
@@ -127,6 +138,8 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
     print(json.dumps(report, indent=2, sort_keys=True, default=float))
+    for learner, metrics in learners.items():
+        print(f"\n{learner}-learner\n{policy_table(metrics)}")
 
 
 if __name__ == "__main__":

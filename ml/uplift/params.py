@@ -19,6 +19,7 @@ class UpliftParams:
     min_control: int = 200  # holdout members with a passed window
     min_purchasers: int = 20  # purchasers needed in each group (positive outcomes)
     test_share: float = 0.3  # share of customers held out for the Qini evaluation
+    policy_share: float = 0.3  # offline policy comparison: top share of each run targeted
     max_iter: int = 100  # boosting iterations of each base learner
     learning_rate: float = 0.05
     min_samples_leaf: int = 100

@@ -1,4 +1,6 @@
-"""An uplift run: evaluate on held-out customers by Qini / AUUC vs random, refit, score now."""
+"""An uplift run: evaluate on held-out customers by Qini / AUUC vs random and by the offline
+policy comparison (top share by uplift vs by churn risk vs everyone, ml.uplift.policy),
+refit, score now."""
 
 from __future__ import annotations
 
@@ -16,9 +18,16 @@ from ml import runs
 from ml.runs import ModelRun
 from ml.uplift.model import check_outcomes, fit_uplift, predict_uplift
 from ml.uplift.params import MODEL_NAME, TREATMENT, UpliftParams
+from ml.uplift.policy import compare_policies
 from ml.uplift.qini import auuc, qini_coefficient, qini_interval, random_auuc
 
-CODE_MODULES = ("ml.uplift.params", "ml.uplift.model", "ml.uplift.qini", "ml.uplift.run")
+CODE_MODULES = (
+    "ml.uplift.params",
+    "ml.uplift.model",
+    "ml.uplift.qini",
+    "ml.uplift.policy",
+    "ml.uplift.run",
+)
 SCORE_COLUMNS = ("customer_id", "audience", "uplift_purchase", "uplift_revenue", "model_version")
 
 
@@ -67,6 +76,9 @@ def run_uplift(
     """
     params = params or UpliftParams()
     check_outcomes(training, params)
+    # the learners' validation splits and the policies' tie-breaks are by row position: a
+    # fixed order makes the run depend on the seed alone, not on how the table was read
+    training = training.sort_values(["run_id", "customer_id"], kind="stable", ignore_index=True)
     with threadpool_limits(limits=params.threads):
         return _run(training, current, params, now)
 
@@ -80,6 +92,7 @@ def _run(
         fit_uplift(training.iloc[train_idx], params), held
     )
     metrics, baseline = evaluate(held, params.seed)
+    metrics.update(compare_policies(held, params.policy_share, params.seed))
     model = fit_uplift(training, params)
     window = {
         "runs": int(training["run_id"].nunique()),

@@ -40,6 +40,12 @@ class UpliftConfig(dg.Config):
     min_purchasers: int | None = Field(
         None, description="Fewest purchasers in each group (unset: settings)"
     )
+    policy_share: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Offline policy comparison: share of each past run targeted (unset: 0.3)",
+    )
 
     def params(self, models: ModelsResource, seed: int) -> "UpliftParams":
         """Uplift parameters: this run's overrides over the settings."""
@@ -49,6 +55,7 @@ class UpliftConfig(dg.Config):
             min_treated=_or(self.min_treated, models.uplift_min_treated),
             min_control=_or(self.min_control, models.uplift_min_control),
             min_purchasers=_or(self.min_purchasers, models.uplift_min_purchasers),
+            policy_share=_or(self.policy_share, UpliftParams.policy_share),
             seed=seed,
         )
 
@@ -71,7 +78,8 @@ def money(frame: "pd.DataFrame", column: str) -> "pd.DataFrame":
     kinds=SKLEARN,
     pool=WRITER_POOL,
     description="Uplift of each past audience per customer (purchase probability, revenue), "
-    "a T-learner trained on the exported vs holdout members of past exports",
+    "an X-learner trained on the exported vs holdout members of past exports; Qini vs random "
+    "and the top share by uplift vs by churn risk on held-out members",
 )
 def uplift_scores(
     context: dg.AssetExecutionContext,
@@ -79,9 +87,11 @@ def uplift_scores(
     warehouse: WarehouseResource,
     models: ModelsResource,
 ):
-    """Train on past exports' treated vs holdout outcomes, Qini vs random, score everyone."""
+    """Train on past exports' treated vs holdout outcomes, Qini vs random, the offline policy
+    comparison (top share by uplift / churn risk / everyone), score everyone."""
     from ml.plots import uplift as uplift_plots
     from ml.uplift import NotEnoughOutcomes, run_uplift
+    from ml.uplift.policy import policy_table
 
     training = read_frame(warehouse, "select * from marts.uplift_training")
     params = config.params(models, warehouse.seed)
@@ -111,6 +121,7 @@ def uplift_scores(
                 "metrics_vs_baseline": dg.MetadataValue.json(
                     {"metrics": metrics, "random_targeting": result.run.baseline_metrics}
                 ),
+                "policy_comparison": dg.MetadataValue.md(policy_table(metrics)),
             }
         },
     )

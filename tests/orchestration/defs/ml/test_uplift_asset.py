@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
+import yaml
 
 from orchestration.defs.ml.uplift import uplift_scores
 from orchestration.lib.resources import ModelsResource, WarehouseResource
@@ -19,6 +20,15 @@ from tests.conftest import make_settings
 from tests.ml.uplift.test_uplift_model import campaign
 
 SMALL = {"min_treated": 100, "min_control": 100, "min_purchasers": 10}
+README = Path(__file__).resolve().parents[4] / "README.md"
+
+
+def readme_audiences() -> list[dict]:
+    """The README's uplift-targeted and churn-targeted example audiences."""
+    text = README.read_text(encoding="utf-8")
+    part = text.split("An uplift-targeted audience next to", 1)[1].split("offline", 1)[0]
+    blocks = part.split("```yaml\n")[1:]
+    return [yaml.safe_load(block.split("```", 1)[0]) for block in blocks]
 
 
 def _warehouse(tmp_path: Path, training: pd.DataFrame):
@@ -74,13 +84,25 @@ def test_a_pipeline_without_past_exports_writes_no_uplift_rows(twice) -> None:
         "top_uplift_discount.yml",
     )
     assert check_audience(audience, schema) == []
+    # the README's pair: top 30% by uplift next to high churn risk, over the same customers
+    pair = readme_audiences()
+    assert [a["name"] for a in pair] == ["lapsed_top_uplift", "lapsed_high_churn_risk"]
+    for example in pair:
+        assert check_audience(audience_from_mapping(example, "README.md"), schema) == []
+    uplift, churn = ({c["column"] for c in a["conditions"]["all"]} for a in pair)
+    assert uplift - churn == {"uplift_purchase_pct"} and churn - uplift == {"risk_band"}
     assert schema["uplift_purchase"] == "DOUBLE" and schema["uplift_revenue"] == "DECIMAL(18,2)"
 
 
 def test_scores_are_written_with_their_run_and_erasure_removes_the_person(tmp_path: Path) -> None:
     training = campaign(n=1500)
     settings = _warehouse(tmp_path, training)
-    assert _materialize(settings, **SMALL).success
+    result = _materialize(settings, **SMALL)
+    assert result.success
+    # the offline policy comparison: in the run's metrics, a table and a plot on the asset
+    meta = result.asset_materializations_for_node("ml__uplift_scores")[0].metadata
+    assert "| uplift | " in meta["policy_comparison"].value
+    assert "plot_uplift_policies" in meta and "policy_uplift_uplift" in meta
     person = training["customer_id"].iloc[0]
     with duckdb.connect(str(settings.warehouse)) as con:
         assert con.execute("select count(*) from ml.uplift_scores").fetchone()[0] == 1500
@@ -88,6 +110,7 @@ def test_scores_are_written_with_their_run_and_erasure_removes_the_person(tmp_pa
         assert types["uplift_revenue"] == "DECIMAL(18,2)"
         run = con.execute("select metrics, baseline_metrics from ml.model_runs").fetchall()
         assert len(run) == 1 and '"qini_purchased"' in run[0][0] and "qini" in run[0][1]
+        assert '"policy_uplift_uplift"' in run[0][0] and '"policy_random_ci_low"' in run[0][0]
 
     forget(settings, customer_id=person, live_runs=list)
 
