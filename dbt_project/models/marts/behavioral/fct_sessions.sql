@@ -20,7 +20,8 @@
         re-sessionizes those actor-days; sessions never cross midnight),
     so a late event for an old session rebuilds that whole session, however far back.
     An erasure (segmint forget) deletes every session the person took part in; a given
-    session that other visitors' events remain in has no row here then and is rebuilt too.
+    session that other visitors' events remain in has no row here then and the next run
+    rebuilds it too (a scan of all events, only after an erasure).
     Touched sessions that no longer exist are written as tombstones (null
     session_started_at, which no real session has) and removed by the post-hook in the same
     transaction. An incremental run leaves exactly what a full refresh builds. No as-of
@@ -83,6 +84,7 @@ touched as {{ materialized_cte() }} (
 touched_given as {{ materialized_cte() }} (
 
     select session_id as session_key from touched where session_source = 'given'
+    {%- if erased_since_latest_load() %}
 
     union
 
@@ -92,6 +94,7 @@ touched_given as {{ materialized_cte() }} (
     where staged.occurred_at is not null
         and {{ event_session_source('staged.event_type', 'staged.session_id') }} = 'given'
         and not exists (select 1 from {{ this }} as previous where previous.session_key = staged.session_id)
+    {%- endif %}
 
 ),
 
