@@ -9,9 +9,9 @@
    seen only with them (pre-login browsing of their devices);
 2. in one transaction on the working warehouse:
    - deletes their rows from every base table of raw, quarantine, staging, intermediate,
-     marts (incl. the snapshot) and ml, matching by column: customer_id, customer_key,
-     email, order_id, anonymous_id; quarantine rows are also matched on their text (a
-     malformed row may carry the email in any column);
+     marts (incl. the snapshot) and ml, matching by column: customer_id, customer_key, email,
+     order_id, anonymous_id, session_key (any session they had an event in); quarantine
+     rows are also matched on their text (a malformed row may carry the email in any column);
    - records the erasure without personal data: raw.erasure_ledger gets the keyed hash
      (segmint.privacy) of each customer_id (one row per erased customer, the table dbt's
      customer_targeting and the activation exports read), raw.erasure_identifiers gets the
@@ -84,6 +84,7 @@ ERASE_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml")
 # Bookkeeping tables: no personal data, never deleted from.
 KEEP_TABLES = frozenset({("raw", "load_ledger"), *privacy.LEDGER_TABLES})
 EXIT_RUN_IN_PROGRESS = 75  # EX_TEMPFAIL: try again later
+SESSIONIZED = ("intermediate", "int_events_sessionized")  # every event with its session (view)
 
 # What tells whether a pipeline run of the warehouse is executing: descriptions of the live
 # runs, [] when none (the CLI passes orchestration.runner.running_pipeline_runs).
@@ -195,6 +196,20 @@ def _collect(con: duckdb.DuckDBPyConnection, customer_id: str | None, email: str
             having bool_and(customer_id in (select erase_id from _erase_ids))
             """
         )
+    _collect_sessions(con)
+
+
+def _collect_sessions(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table _erase_sessions: the sessions the person has an event in, deleted whole
+    from tables keyed by session (fct_sessions rebuilds the rest of a shared one)."""
+    con.execute("create or replace temp table _erase_sessions (erase_session varchar)")
+    conditions = _conditions("intermediate", table_columns(con, *SESSIONIZED))
+    if conditions:
+        where = " or ".join(f"coalesce({c}, false)" for c in conditions)
+        con.execute(
+            "insert into _erase_sessions select distinct session_key from "
+            f"{'.'.join(SESSIONIZED)} where session_key is not null and ({where})"
+        )
 
 
 def _follow_identity_graph(con: duckdb.DuckDBPyConnection) -> None:
@@ -228,6 +243,8 @@ def _conditions(schema: str, columns: dict[str, str]) -> list[str]:
         out.append(f"lower({_text(names['email'])}) in (select erase_email from _erase_emails)")
     if "order_id" in names:
         out.append(f"{_text(names['order_id'])} in (select erase_order from _erase_orders)")
+    if "session_key" in names:
+        out.append(f"{_text(names['session_key'])} in (select erase_session from _erase_sessions)")
     if "anonymous_id" in names:
         anon = f"{_text(names['anonymous_id'])} in (select erase_anon from _erase_anon)"
         if "customer_id" in names:
@@ -342,7 +359,7 @@ def _forget_locked(
             con.rollback()
             raise
         finally:
-            for name in ("ids", "emails", "orders", "anon"):
+            for name in ("ids", "emails", "orders", "anon", "sessions"):
                 con.execute(f"drop table if exists temp._erase_{name}")
         if settings.published_path.exists():
             report.published = _republish(con, settings, f"erasure-{now:%Y%m%dT%H%M%S}Z")

@@ -25,3 +25,9 @@
         else 'inactivity'
     end
 {%- endmacro %}
+
+{#- The key of an inactivity-based session: its actor and start (int_inactivity_sessions).
+    fct_sessions recomputes it to find a stored single-event session an event left. -#}
+{% macro inactivity_session_key(actor_key='actor_key', started_at='session_started_at') -%}
+    {{ dbt.hash(dbt.concat([actor_key, "'|'", dbt.cast(started_at, dbt.type_string())])) }}
+{%- endmacro %}

@@ -31,3 +31,18 @@
         {%- endif %}
     )
 {%- endmacro %}
+
+{#- Whether an erasure (segmint forget, raw.erasure_ledger) may have deleted rows since this
+    model's latest load: one recorded after max(_loaded_at) in {{ this }} (erasures and loads
+    both stamp UTC, and an erasure never runs during a run), or a ledger with rows but no
+    erased_at. False while parsing, on a first build and without a ledger. -#}
+{% macro erased_since_latest_load() -%}
+    {%- set ledger = source('erasure', 'erasure_ledger') -%}
+    {%- if not execute or not is_incremental() or not relations_exist([ledger]) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set names = adapter.get_columns_in_relation(ledger) | map(attribute='name') | map('lower') | list -%}
+    {%- set recorded = 'erased_at > (select max(_loaded_at) from ' ~ this ~ ')' if 'erased_at' in names else 'true' -%}
+    {%- set found = run_query('select count(*) from ' ~ ledger ~ ' where ' ~ recorded) -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}

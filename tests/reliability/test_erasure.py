@@ -53,8 +53,10 @@ class Person:
     anon: set[str]
 
     def values(self) -> set[str]:
-        """Values matched exactly (trimmed) against every text column."""
-        return self.ids | self.phones | self.keys | self.orders | self.anon
+        """Values matched exactly (trimmed) against every text column: also the actor keys
+        their events are sessionized under (int_inactivity_sessions.actor_key)."""
+        actors = {f"customer:{i}" for i in self.ids} | {f"anonymous:{a}" for a in self.anon}
+        return self.ids | self.phones | self.keys | self.orders | self.anon | actors
 
 
 def _sha(value: str) -> str:

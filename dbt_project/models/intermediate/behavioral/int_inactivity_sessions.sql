@@ -121,9 +121,7 @@ sessions as (
         event_id,
         actor_key,
         event_date,
-        {{ dbt.hash(dbt.concat([
-            'actor_key', "'|'", dbt.cast('session_started_at', dbt.type_string())
-        ])) }} as session_key,
+        {{ inactivity_session_key('actor_key', 'session_started_at') }} as session_key,
         is_session_start,
         session_started_at,
         _loaded_at
