@@ -82,8 +82,8 @@ def read_frames(warehouse: Path, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def kept_counts_precision(interactions: pd.DataFrame, k: int = 10) -> float:
     """Precision@k of the own-counts baseline held to the blend's rules (no product the
-    customer returned after its last purchase, none off sale): how much of the gap to the plain baseline is those
-    rules, which the plain baseline does not follow."""
+    customer returned after its last purchase, none off sale): how much of the gap to the
+    plain baseline is those rules, which the plain baseline does not follow."""
     from ml.recommend import RecommendParams
     from ml.recommend import evaluation as ev
     from ml.recommend.candidates import returned_since
