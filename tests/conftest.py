@@ -158,7 +158,39 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     atexit.register(quiet_teardown)
 
 
+# What the work costs, roughly (seconds on an idle 2-core machine, from fresh-clone runs'
+# --durations), so each worker starts the costliest unit left: longest first, no 100-second
+# unit is left for the end while the other worker idles. Only the order depends on these;
+# a stale figure costs time, never a test. The shared runs (fixtures) add to their scope.
+SHARED_SECONDS = {"shared-twice": 130, "shared-baseline": 100, "shared-spark": 15}
+MODULE_SECONDS = {  # every test of the module together; unlisted modules 0.5 s per test
+    "tests/reliability/test_crash_safety.py": 110,
+    "tests/reliability/test_erasure.py": 230,
+    "tests/dbt/test_spark_engine.py": 160,
+    "tests/ml/test_forecast_spark.py": 20,
+    "tests/orchestration/lib/test_engine.py": 20,
+    "tests/integration/test_orchestration.py": 100,
+    "tests/integration/test_model_registry.py": 30,
+    "tests/benchmarks/test_pipeline_bench.py": 20,
+    "tests/dbt/test_dbt_project.py": 160,
+    "tests/segmint/test_cli_ingest.py": 120,
+    "tests/dbt/test_currencies.py": 65,
+    "tests/reliability/test_ingest_property.py": 50,
+    "tests/orchestration/test_ui.py": 45,
+    "tests/dbt/test_generated_data.py": 35,
+    "tests/reliability/test_consent_ordering.py": 30,
+    "tests/segmint/test_cli_busy.py": 30,
+    "tests/dbt/test_holdout_readout.py": 27,
+    "tests/segmint/ingest/test_postgres_source.py": 25,
+    "tests/segmint/test_cli_errors.py": 20,
+    "tests/orchestration/test_definitions.py": 20,
+    "tests/dbt/test_identity.py": 20,
+}
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from collections import Counter
+
     from xdist.scheduler import LoadScopeScheduling
 
     root = Path(__file__).resolve().parent
@@ -168,6 +200,22 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
             return next((name for name, modules in scopes if module in modules), nodeid)
+
+        def _cost(self, scope: str) -> float:
+            if not hasattr(self, "_per_module"):
+                self._per_module = Counter(n.split("::", 1)[0] for n in self.collection)
+            tests = [n.split("::", 1)[0] for n in self.workqueue[scope]]
+            each = (
+                MODULE_SECONDS.get(m, 0.5 * self._per_module[m]) / self._per_module[m]
+                for m in tests
+            )
+            return SHARED_SECONDS.get(scope, 0) + sum(each)
+
+        def _assign_work_unit(self, node: object) -> None:
+            # xdist pops the first unit (scopes ordered by test count); take the costliest
+            costliest = max(self.workqueue, key=self._cost)
+            self.workqueue.move_to_end(costliest, last=False)
+            super()._assign_work_unit(node)
 
     return SharedRunScheduling(config, log)
 

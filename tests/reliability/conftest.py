@@ -125,4 +125,45 @@ def baseline(tmp_path_factory, sample_landing) -> Run:
     # as the run left it: a test that (wrongly) mutates the fixture cannot change what the
     # fresh-run check compares (tests/reliability/test_fresh_run.py)
     run.extra["fingerprint"] = fingerprint(run.warehouse)
+    _BASELINE.append(run.root)
     return run
+
+
+# `baseline` is shared read-only: every file under its folder is compared (size and change
+# time) around each setup, call and teardown here, so a test or fixture that writes to it
+# fails by name instead of changing what later tests in its worker read.
+_BASELINE: list[Path] = []
+
+
+def _state(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+
+
+def _unchanged_baseline(item: pytest.Item, phase: str):
+    before = _state(_BASELINE[0]) if _BASELINE else None
+    yield
+    if before is None:
+        return
+    after = _state(_BASELINE[0])
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if changed:
+        pytest.fail(f"{item.nodeid} ({phase}) changed the read-only baseline run: {changed[:10]}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    yield from _unchanged_baseline(item, "setup")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    yield from _unchanged_baseline(item, "call")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    yield from _unchanged_baseline(item, "teardown")
