@@ -40,15 +40,18 @@ STATEFUL_COLUMNS = frozenset({"matched_previous"})
 TIMING_KEYS = ("seconds", "duration")
 
 
-def _strip(value):
+def _strip(value, digits: int = 9):
+    """`value` without timing keys, floats to `digits` significant digits."""
     if isinstance(value, dict):
         return {
-            k: _strip(v) for k, v in value.items() if not any(t in k.lower() for t in TIMING_KEYS)
+            k: _strip(v, digits)
+            for k, v in value.items()
+            if not any(t in k.lower() for t in TIMING_KEYS)
         }
     if isinstance(value, list):
-        return [_strip(v) for v in value]
+        return [_strip(v, digits) for v in value]
     if isinstance(value, float):  # last-bit noise of threaded reductions (KMeans inertia)
-        return float(f"{value:.9g}")
+        return float(f"{value:.{digits}g}")
     return value
 
 

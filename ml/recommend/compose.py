@@ -119,7 +119,7 @@ def _merge(both: pd.DataFrame, params: RecommendParams, calibrated: bool) -> pd.
     kind = both["kind"].to_numpy()
     again_rank = (
         both[kind == "buy_again"]
-        .sort_values("score", ascending=False)
+        .sort_values("score", ascending=False, kind="stable")
         .groupby("customer_id")
         .cumcount()
     )

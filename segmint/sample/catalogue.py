@@ -37,7 +37,11 @@ def build_products(seed: int) -> Products:
     rank = np.empty(n)
     for c in range(len(CATEGORIES)):
         idx = np.flatnonzero(category == c)
-        rank[idx] = np.argsort(np.argsort(price[idx])) / idx.size
+        # stable sorts: the default quicksort orders equal prices differently on CPUs with
+        # other SIMD sort kernels (AVX-512 vs AVX2), and then the same seed gives another
+        # catalogue
+        order_in_cat = np.argsort(price[idx], kind="stable")
+        rank[idx] = np.argsort(order_in_cat, kind="stable") / idx.size
     tier = (rank >= 0.65).astype(np.int64)
     order = np.lexsort((rng.random(n), tier, category))
     price, tier = price[order], tier[order]

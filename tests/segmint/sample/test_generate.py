@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -75,6 +78,27 @@ def test_same_seed_gives_byte_identical_files_whatever_the_worker_count(
     c = gen.generate(tmp_path / "c", CUSTOMERS, DAYS, seed=4, workers=1)
     assert _digest(tmp_path / "c")["orders/orders_000.csv"] != da["orders/orders_000.csv"]
     assert c != a
+
+
+def test_same_seed_gives_byte_identical_files_whatever_the_cpu(tmp_path: Path) -> None:
+    """numpy picks sort kernels by CPU (AVX-512, AVX2, baseline) and they order ties
+    differently: a generator that sorts with ties unstably makes another shop on another
+    machine. Generate once natively and once with this CPU's SIMD dispatch turned off."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    on = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    if not on:
+        pytest.skip("this CPU runs numpy's baseline kernels only: nothing to turn off")
+    script = (
+        "import sys\n"
+        "import segmint.sample.writing as gen\n"
+        "if __name__ == '__main__':\n"
+        f"    gen.generate(sys.argv[1], {CUSTOMERS}, {DAYS}, seed=3, workers=1)\n"
+    )
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(on)}
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "b")], env=env, check=True)
+    gen.generate(tmp_path / "a", CUSTOMERS, DAYS, seed=3, workers=1)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
 
 
 def test_layout_and_columns_follow_the_contract(clean: tuple[Path, dict[str, int]]) -> None:
