@@ -154,6 +154,16 @@
     (cast(sum({{ expr }}) as double) / count({{ expr }}))
 {%- endmacro %}
 
+{#- The mean of a money (DECIMAL with cents) column in an aggregate, as money, rounded half up
+    to the cent in integer cents: the same on every engine. A mean in floating point rounds a
+    half cent by its last binary digit, which DuckDB's avg and a double division on Spark
+    set differently (a mean of 45409.185 became 45409.19 on DuckDB, 45409.18 on Spark). Null
+    without a value. -#}
+{% macro mean_money(expr) -%}
+    {%- set cents = 'cast((' ~ expr ~ ') * 100 as ' ~ dbt.type_bigint() ~ ')' -%}
+    {{ to_money('floor((2 * sum(' ~ cents ~ ') + count(' ~ cents ~ ')) / nullif(2.0 * count(' ~ cents ~ '), 0)) / 100') }}
+{%- endmacro %}
+
 {#- A double as money (DECIMAL with cents), rounded as DuckDB rounds it: to_money on Spark
     would round the double's decimal text (round_double above), so a mean of 45.675 became
     45.68 on Spark and 45.67 on DuckDB. For expressions that are doubles (a mean, a model's

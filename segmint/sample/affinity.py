@@ -60,12 +60,17 @@ class Affinity:
 
 def _slot_members(prods: Products) -> tuple[np.ndarray, np.ndarray]:
     """Padded product indexes per (category, tier) slot, and popularity within the slot."""
-    slot = np.floor(prods.pick_key).astype(np.int64)
+    # pick_key is slot + cumulative popularity in (0, 1]: a slot's last product has key
+    # slot + 1 exactly, so the slot is ceil(key) - 1 (floor put it in the next slot, and left
+    # the catalogue's last product with an unset weight)
+    slot = np.ceil(prods.pick_key).astype(np.int64) - 1
     frac = prods.pick_key - slot
-    weight = np.empty(frac.size)
+    weight = np.full(frac.size, np.nan)
     members = [np.flatnonzero(slot == k) for k in range(2 * len(CATEGORIES))]
     for idx in members:
         weight[idx] = np.diff(frac[idx], prepend=0.0)
+    if np.isnan(weight).any():
+        raise ValueError("a product's pick key is outside every (category, tier) slot")
     width = max(m.size for m in members)
     slots = np.full((len(members), width), -1, dtype=np.int64)
     for k, idx in enumerate(members):

@@ -101,6 +101,29 @@ def test_same_seed_gives_byte_identical_files_whatever_the_cpu(tmp_path: Path) -
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
 
 
+@pytest.mark.parametrize("seed", [3, 7, 42])
+def test_every_product_sits_in_its_own_category_slot_and_can_be_picked(seed: int) -> None:
+    """The affinity model's (category, tier) slots hold only their category's products,
+    every product once, each with a positive share of its slot's popularity. A slot's last
+    product used to fall into the next slot, and the catalogue's last one got its weight
+    from uninitialised memory: the same seed gave other order lines in another process."""
+    import numpy as np
+
+    from segmint.sample.affinity import build_affinity
+    from segmint.sample.catalogue import build_products
+
+    prods = build_products(seed)
+    aff = build_affinity(seed, prods, 365)
+    members = aff.slots[aff.slots >= 0]
+    assert sorted(members.tolist()) == list(range(prods.price.size))
+    for k, row in enumerate(aff.slots):
+        idx = row[row >= 0]
+        assert idx.size and (prods.category[idx] == k // 2).all()
+        share = np.exp(aff.log_pop[idx])
+        assert (share > 1e-6).all()
+        assert share.sum() == pytest.approx(1.0)
+
+
 def test_layout_and_columns_follow_the_contract(clean: tuple[Path, dict[str, int]]) -> None:
     root, counts = clean
     assert set(counts) == set(TABLES)

@@ -67,7 +67,7 @@ summary as (
         max(purchase_date) as last_purchase_date,
         count(*) as purchase_days,
         sum(day_value) as revenue_to_date,
-        {{ mean_of_decimal('case when day_number > 1 then day_value end') }} as repeat_day_value
+        {{ mean_money('case when day_number > 1 then day_value end') }} as repeat_day_value
     from history
     group by cutoff_date, customer_id
 
@@ -102,7 +102,7 @@ select
         as {{ dbt.type_bigint() }}) as recency,
     cast({{ dbt.datediff('summary.first_purchase_date', 'cutoffs.cutoff_date', 'day') }}
         as {{ dbt.type_bigint() }}) as tenure_days,
-    {{ money_of_double('coalesce(summary.repeat_day_value, 0)') }} as monetary_value,
+    cast(coalesce(summary.repeat_day_value, 0) as {{ type_money() }}) as monetary_value,
 
     -- history
     summary.first_purchase_date,

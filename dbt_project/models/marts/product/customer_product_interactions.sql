@@ -12,7 +12,10 @@ with
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of') }}
+    select
+        as_of_date,
+        cast({{ dbt.dateadd('day', -1 * var('rec_eval_days'), 'as_of_date') }} as date) as eval_date
+    from {{ ref('int_as_of') }}
 
 ),
 
@@ -20,10 +23,7 @@ cutoffs as (
 
     select as_of_date as cutoff_date, as_of_date from as_of
     union all
-    select
-        cast({{ dbt.dateadd('day', -1 * var('rec_eval_days'), 'as_of_date') }} as date) as cutoff_date,
-        as_of_date
-    from as_of
+    select eval_date as cutoff_date, as_of_date from as_of
 
 ),
 
@@ -48,27 +48,97 @@ lines as (
 
 ),
 
-purchases as (
+{#- Both cutoffs in one scan of the order lines (a join with the cutoffs would read the whole
+    history twice), over one row per order x product (an order's lines of one product summed),
+    so order counts are plain counts instead of count(distinct). -#}
+{%- set purchase_cutoffs = [('asof', 'as_of.as_of_date'), ('eval', 'as_of.eval_date')] %}
+
+order_products as (
 
     select
-        cutoffs.cutoff_date,
         lines.customer_id,
         lines.product_id,
-        count(distinct case when lines.status = 'completed' then lines.order_id end) as purchase_orders,
-        count(distinct case
-            when lines.status = 'completed'
-                and lines.order_date > {{ dbt.dateadd('day', -90, 'cutoffs.cutoff_date') }}
-                then lines.order_id
-        end) as purchase_orders_90d,
-        count(distinct case when lines.status = 'completed' then lines.order_date end) as purchase_days,
-        coalesce(sum(case when lines.status = 'completed' then lines.quantity end), 0) as units,
-        min(case when lines.status = 'completed' then lines.order_date end) as first_purchase_date,
-        max(case when lines.status = 'completed' then lines.order_date end) as last_purchase_date,
-        count(distinct case when lines.status = 'returned' then lines.order_id end) as returned_orders,
-        max(case when lines.status = 'returned' then lines.order_date end) as last_return_date
+        lines.order_id,
+        lines.order_date,
+        lines.status,
+        sum(lines.quantity) as quantity
     from lines
-    inner join cutoffs on lines.order_date <= cutoffs.cutoff_date
-    group by cutoffs.cutoff_date, lines.customer_id, lines.product_id
+    cross join as_of
+    where lines.order_date <= as_of.as_of_date
+    group by lines.customer_id, lines.product_id, lines.order_id, lines.order_date, lines.status
+
+),
+
+purchases_by_cutoff as (
+
+    select
+        {%- for name, cutoff in purchase_cutoffs %}
+        sum(case when order_products.order_date <= {{ cutoff }} then 1 else 0 end) as {{ name }}_rows,
+        sum(case
+            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
+                then 1 else 0
+        end) as {{ name }}_purchase_orders,
+        sum(case
+            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
+                and order_products.order_date > {{ dbt.dateadd('day', -90, cutoff) }}
+                then 1 else 0
+        end) as {{ name }}_purchase_orders_90d,
+        count(distinct case
+            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
+                then order_products.order_date
+        end) as {{ name }}_purchase_days,
+        coalesce(sum(case
+            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
+                then order_products.quantity
+        end), 0) as {{ name }}_units,
+        min(case
+            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
+                then order_products.order_date
+        end) as {{ name }}_first_purchase_date,
+        max(case
+            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
+                then order_products.order_date
+        end) as {{ name }}_last_purchase_date,
+        sum(case
+            when order_products.status = 'returned' and order_products.order_date <= {{ cutoff }}
+                then 1 else 0
+        end) as {{ name }}_returned_orders,
+        max(case
+            when order_products.status = 'returned' and order_products.order_date <= {{ cutoff }}
+                then order_products.order_date
+        end) as {{ name }}_last_return_date,
+        {%- endfor %}
+        order_products.customer_id,
+        order_products.product_id
+    from order_products
+    cross join as_of
+    group by order_products.customer_id, order_products.product_id
+
+),
+
+purchases as (
+    {%- for name, cutoff in purchase_cutoffs %}
+
+    select
+        {{ cutoff }} as cutoff_date,
+        purchases_by_cutoff.customer_id,
+        purchases_by_cutoff.product_id,
+        purchases_by_cutoff.{{ name }}_purchase_orders as purchase_orders,
+        purchases_by_cutoff.{{ name }}_purchase_orders_90d as purchase_orders_90d,
+        purchases_by_cutoff.{{ name }}_purchase_days as purchase_days,
+        purchases_by_cutoff.{{ name }}_units as units,
+        purchases_by_cutoff.{{ name }}_first_purchase_date as first_purchase_date,
+        purchases_by_cutoff.{{ name }}_last_purchase_date as last_purchase_date,
+        purchases_by_cutoff.{{ name }}_returned_orders as returned_orders,
+        purchases_by_cutoff.{{ name }}_last_return_date as last_return_date
+    from purchases_by_cutoff
+    cross join as_of
+    where purchases_by_cutoff.{{ name }}_rows > 0
+    {%- if not loop.last %}
+
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
