@@ -55,7 +55,9 @@ def buy_again(snap: Snapshot, params: RecommendParams) -> pd.DataFrame:
         "bought every ~" + days + " days, last " + ago + " days ago",
         "bought " + ago + " days ago; customers rebuy it every ~" + days + " days",
     )
-    out = out[out["score"] > 0].sort_values(["cust_ix", "score"], ascending=[True, False])
+    out = out[out["score"] > 0].sort_values(
+        ["cust_ix", "score", "prod_ix"], ascending=[True, False, True]
+    )
     out = out.groupby("cust_ix", sort=False).head(params.buy_again_candidates)
     return out.reset_index(drop=True)
 

@@ -44,6 +44,9 @@ def snapshot(interactions: pd.DataFrame, cutoff: pd.Timestamp, params: Recommend
     rows["cust_ix"] = customers.get_indexer(rows["customer_id"])
     products = _catalogue(rows, cutoff, params)
     rows["prod_ix"] = pd.Index(products["product_id"]).get_indexer(rows["product_id"])
+    # DuckDB returns the mart in no fixed order: every cut and tie downstream sees the rows
+    # by customer, then product, so a run does not depend on the scan.
+    rows = rows.sort_values(["cust_ix", "prod_ix"], kind="stable").reset_index(drop=True)
     values = np.log1p(rows["interaction_weight"].to_numpy(dtype=np.float64))
     matrix = sparse.csr_matrix(
         (values, (rows["cust_ix"].to_numpy(), rows["prod_ix"].to_numpy())),
