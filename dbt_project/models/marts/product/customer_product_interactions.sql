@@ -73,40 +73,22 @@ purchases_by_cutoff as (
 
     select
         {%- for name, cutoff in purchase_cutoffs %}
-        sum(case when order_products.order_date <= {{ cutoff }} then 1 else 0 end) as {{ name }}_rows,
+        {%- set seen = 'order_products.order_date <= ' ~ cutoff %}
+        {%- set bought = "order_products.status = 'completed' and " ~ seen %}
+        {%- set returned = "order_products.status = 'returned' and " ~ seen %}
+        sum(case when {{ seen }} then 1 else 0 end) as {{ name }}_rows,
+        sum(case when {{ bought }} then 1 else 0 end) as {{ name }}_purchase_orders,
         sum(case
-            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
-                then 1 else 0
-        end) as {{ name }}_purchase_orders,
-        sum(case
-            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
-                and order_products.order_date > {{ dbt.dateadd('day', -90, cutoff) }}
+            when {{ bought }} and order_products.order_date > {{ dbt.dateadd('day', -90, cutoff) }}
                 then 1 else 0
         end) as {{ name }}_purchase_orders_90d,
-        count(distinct case
-            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
-                then order_products.order_date
-        end) as {{ name }}_purchase_days,
-        coalesce(sum(case
-            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
-                then order_products.quantity
-        end), 0) as {{ name }}_units,
-        min(case
-            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
-                then order_products.order_date
-        end) as {{ name }}_first_purchase_date,
-        max(case
-            when order_products.status = 'completed' and order_products.order_date <= {{ cutoff }}
-                then order_products.order_date
-        end) as {{ name }}_last_purchase_date,
-        sum(case
-            when order_products.status = 'returned' and order_products.order_date <= {{ cutoff }}
-                then 1 else 0
-        end) as {{ name }}_returned_orders,
-        max(case
-            when order_products.status = 'returned' and order_products.order_date <= {{ cutoff }}
-                then order_products.order_date
-        end) as {{ name }}_last_return_date,
+        count(distinct case when {{ bought }} then order_products.order_date end)
+            as {{ name }}_purchase_days,
+        coalesce(sum(case when {{ bought }} then order_products.quantity end), 0) as {{ name }}_units,
+        min(case when {{ bought }} then order_products.order_date end) as {{ name }}_first_purchase_date,
+        max(case when {{ bought }} then order_products.order_date end) as {{ name }}_last_purchase_date,
+        sum(case when {{ returned }} then 1 else 0 end) as {{ name }}_returned_orders,
+        max(case when {{ returned }} then order_products.order_date end) as {{ name }}_last_return_date,
         {%- endfor %}
         order_products.customer_id,
         order_products.product_id
